@@ -1,0 +1,83 @@
+# Ereveld: `make run` serves the app, `make test` runs the whole suite.
+# Both set everything up on a fresh machine: virtualenv, Python packages (pinned by
+# constraints.txt), system libraries through apt-get, translations, database.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := app
+# WeasyPrint's libraries and the fonts that cover Dutch, Russian and Kazakh.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core
+# What the tests drive or read with: a real browser and pdftotext.
+TEST_SYSTEM_PACKAGES := chromium poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+.PHONY: run test test-sqlite test-postgres lint setup dev-setup system test-system \
+	translations extract-messages bench clean
+
+run: setup system translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo
+	@echo
+	@echo "Ereveld runs at http://127.0.0.1:$(PORT)/"
+	@$(BIN)/flask users dev-login
+	@echo
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: dev-setup system test-system translations test-sqlite test-postgres
+
+test-sqlite:
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+
+test-postgres:
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest; \
+	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped."; fi
+
+lint: dev-setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check app tests benchmarks
+	$(BIN)/mypy
+
+bench: dev-setup system translations
+	$(BIN)/python -m benchmarks
+
+setup: $(VENV)/.installed
+dev-setup: $(VENV)/.dev-installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+# Installs only what is missing; on a machine that has them all, apt-get never runs.
+system:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "Installing system packages:" $$missing; \
+	$(SUDO) apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+test-system:
+	@missing=$$(for p in $(TEST_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "Installing system packages:" $$missing; \
+	$(SUDO) apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+translations: setup $(MO_FILES)
+
+%.mo: %.po
+	$(BIN)/pybabel compile -f -i $< -o $@
+
+# After wrapping new strings: refresh the catalogue, translate, commit the .po files.
+extract-messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,83 @@
+"""Staff accounts."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import Base, enum_column
+from app.types import utcnow
+
+
+class Role(StrEnum):
+    """Viewers read, planners also edit, admins also manage users and settings."""
+
+    VIEWER = "viewer"
+    PLANNER = "planner"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, needed: Role) -> bool:
+        return self.rank >= needed.rank
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(Base):
+    """A staff member who logs in."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.VIEWER)
+    language: Mapped[str] = mapped_column(sa.String(2), default="nl")
+    active: Mapped[bool] = mapped_column(default=True)
+    # The cookie carries this token, not the id: changing it (password change, logout
+    # everywhere, disabling) makes every copy of an old cookie worthless.
+    session_token: Mapped[str] = mapped_column(
+        sa.String(64), unique=True, default=new_session_token
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    # Flask-Login's protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def can(self, needed: Role) -> bool:
+        return self.active and self.role.allows(needed)
+
+    @property
+    def can_edit(self) -> bool:
+        return self.can(Role.PLANNER)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.can(Role.ADMIN)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

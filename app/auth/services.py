@@ -1,0 +1,141 @@
+"""Staff accounts: passwords, creation, roles, sessions."""
+
+from __future__ import annotations
+
+import contextlib
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.auth.models import Role, User, new_session_token
+from app.extensions import DbSession
+from app.types import utcnow
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024  # long enough for any passphrase; longer input is refused unhashed
+
+
+class AccountError(Exception):
+    """A rule refused the change; ``field`` names the form field to blame."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config["ARGON2_TIME_COST"],
+        memory_cost=config["ARGON2_MEMORY_COST"],
+        parallelism=config["ARGON2_PARALLELISM"],
+    )
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(_l("Use at least %(n)d characters.", n=MIN_PASSWORD), "password")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(_l("Use at most %(n)d characters.", n=MAX_PASSWORD), "password")
+
+
+def hash_password(password: str) -> str:
+    check_password_rules(password)
+    return hasher().hash(password)
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise AccountError(_l("Not a valid email address: %(why)s", why=str(error)),
+                           "email") from error
+
+
+def find_by_email(session: DbSession, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(
+    session: DbSession, email: str, password: str, role: Role, name: str = "", language: str = "nl"
+) -> User:
+    """A new staff account; the email must be free."""
+    address = normalise_email(email)
+    if find_by_email(session, address) is not None:
+        raise AccountError(_l("An account with this email exists already."), "email")
+    user = User(
+        email=address, name=name, password_hash=hash_password(password), role=role,
+        language=language, active=True, session_token=new_session_token(),
+        created_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+# Verifying against a dummy hash for unknown users keeps the answer time the same.
+_DUMMY_HASH: str | None = None
+
+
+def authenticate(session: DbSession, email: str, password: str) -> User | None:
+    """The active account with this email and password, else None (same time either way)."""
+    global _DUMMY_HASH
+    if len(password) > MAX_PASSWORD:
+        return None
+    user = find_by_email(session, email)
+    ph = hasher()
+    if user is None or not user.active:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = ph.hash("not a real password")
+        with contextlib.suppress(VerificationError):
+            ph.verify(_DUMMY_HASH, password)
+        return None
+    try:
+        ph.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if ph.check_needs_rehash(user.password_hash):
+        user.password_hash = ph.hash(password)
+    user.last_login_at = utcnow()
+    user.session_token = new_session_token()  # a fresh identity at every login
+    return user
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def change_password(user: User, password: str) -> None:
+    """Set a new password and end every other session of this account."""
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()
+
+
+def update_user(session: DbSession, user: User, *, name: str, role: Role, active: bool,
+                language: str, acting: User) -> None:
+    """An admin changes an account; nobody can lock the last admin out."""
+    if user.id == acting.id and (role != Role.ADMIN or not active):
+        raise AccountError(_l("You cannot take away your own admin rights."), "role")
+    user.name = name
+    user.role = role
+    user.language = language
+    if user.active and not active:
+        user.session_token = new_session_token()
+    user.active = active
+
+
+def end_sessions(user: User) -> None:
+    user.session_token = new_session_token()
+
+
+def load_user(session: DbSession, token: str) -> User | None:
+    user = session.scalar(select(User).where(User.session_token == token))
+    return user if user is not None and user.active else None

@@ -1,0 +1,137 @@
+"""Log in and out, one's own password, and (admins) the staff accounts."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from app.auth import bp
+from app.auth.access import admin_required, viewer_required
+from app.auth.forms import LoginForm, NewUserForm, PasswordChangeForm, UserForm
+from app.auth.models import Role, User
+from app.auth.services import (
+    AccountError,
+    authenticate,
+    change_password,
+    create_user,
+    end_sessions,
+    update_user,
+    verify_password,
+)
+from app.extensions import db
+from app.views import commit, flash_saved, form_error
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: ?next=https://evil.example must not send staff away."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("ceremonies.editions")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(db.session, form.email.data or "", form.password.data or "")
+        if user is not None:
+            db.session.commit()
+            session.clear()  # no state carried over from before the login
+            login_user(user)
+            if user.language in ("nl", "en"):
+                session["lang"] = user.language
+            return redirect(_safe_next(request.args.get("next")))
+        db.session.commit()
+        # One message for unknown address and wrong password alike.
+        form_error(form, None, _("Unknown email address or wrong password."))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    if current_user.is_authenticated:
+        end_sessions(current_user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/staff/account", methods=["GET", "POST"])
+@viewer_required
+def account() -> str | Response | tuple[str, int]:
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user, form.current.data or ""):
+            form_error(form, "current", _("This is not your current password."))
+        else:
+            try:
+                change_password(current_user, form.password.data or "")
+            except AccountError as error:
+                form_error(form, error.field, error.message)
+            else:
+                db.session.commit()
+                login_user(current_user)  # this browser keeps its session, others lose it
+                flash_saved(_("Password changed; other sessions are logged out."))
+                return redirect(url_for("auth.account"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/account.html", form=form), status
+
+
+@bp.get("/staff/users")
+@admin_required
+def users() -> str:
+    rows = db.session.scalars(sa.select(User).order_by(User.email)).all()
+    return render_template("auth/users.html", users=rows)
+
+
+@bp.route("/staff/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user() -> str | Response | tuple[str, int]:
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            create_user(db.session, form.email.data or "", form.password.data or "",
+                        Role(form.role.data), name=form.name.data or "",
+                        language=form.language.data or "nl")
+        except AccountError as error:
+            db.session.rollback()
+            form_error(form, error.field, error.message)
+        else:
+            if commit():
+                flash_saved(_("Account created."))
+                return redirect(url_for("auth.users"))
+            form_error(form, "email", _("An account with this email exists already."))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/user_edit.html", form=form, user=None), status
+
+
+@bp.route("/staff/users/<int:user_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int) -> str | Response | tuple[str, int]:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = UserForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.role.data = user.role.value
+    elif form.validate_on_submit():
+        try:
+            update_user(db.session, user, name=form.name.data or "", role=Role(form.role.data),
+                        active=bool(form.active.data), language=form.language.data or "nl",
+                        acting=current_user)
+        except AccountError as error:
+            db.session.rollback()
+            form_error(form, error.field, error.message)
+        else:
+            db.session.commit()
+            flash_saved(_("Account saved."))
+            return redirect(url_for("auth.users"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/user_edit.html", form=form, user=user), status

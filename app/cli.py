@@ -1,0 +1,175 @@
+"""Flask commands: thin, they parse, call a service, commit and print.
+
+These names are an interface that scripts and tests rely on; keep them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_babel import force_locale
+
+from app.auth.models import Role, User
+from app.auth.services import AccountError, create_user, find_by_email, verify_password
+from app.ceremonies.checks import timetable, warnings
+from app.ceremonies.models import Ceremony
+from app.ceremonies.seed import seed
+from app.ceremonies.services import CeremonyError, editions_in_year, schedule_year
+from app.extensions import db
+from app.types import local_today
+
+ceremonies_cli = AppGroup("ceremonies", help="Seed, schedule and list ceremonies.")
+users_cli = AppGroup("users", help="Staff accounts.")
+
+DEV_LOGIN_FILE = "dev-login.txt"
+
+
+@ceremonies_cli.command("seed")
+def seed_command() -> None:
+    """Add the foundation's standard venues and series (idempotent)."""
+    venues, series = seed(db.session)
+    db.session.commit()
+    click.echo(f"Seeded {venues} venue(s) and {series} series.")
+
+
+@ceremonies_cli.command("schedule")
+@click.argument("year", type=click.IntRange(1945, 2200))
+@click.option("--publish", is_flag=True, help="Publish the editions as well.")
+def schedule_command(year: int, publish: bool) -> None:
+    """Create YEAR's editions of the active series with their default programmes."""
+    try:
+        result = schedule_year(db.session, year, publish=publish)
+    except CeremonyError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from error
+    db.session.commit()
+    for ceremony in result.created:
+        click.echo(f"created    {ceremony.slug} ({ceremony.status.value})")
+    for ceremony in result.published:
+        click.echo(f"published  {ceremony.slug}")
+    click.echo(
+        f"{len(result.created)} created, {len(result.published)} published, "
+        f"{len(result.existing)} unchanged."
+    )
+
+
+def edition_json(ceremony: Ceremony) -> dict[str, Any]:
+    """An edition as the JSON that `flask ceremonies list --json` prints."""
+    return {
+        "slug": ceremony.slug,
+        "series": ceremony.series.slug if ceremony.series else None,
+        "title": {"nl": ceremony.title_nl, "en": ceremony.title_en, "ru": ceremony.title_ru},
+        "starts_at": ceremony.local_start.isoformat(),
+        "ends_at": ceremony.local_end.isoformat(),
+        "venue": ceremony.venue.name,
+        "status": ceremony.status.value,
+        "public": ceremony.public,
+        "anniversary": ceremony.anniversary,
+        "warnings": [w.message for w in warnings(ceremony)],
+        "programme": [
+            {
+                "starts_at": entry.starts.isoformat(),
+                "ends_at": entry.ends.isoformat(),
+                "kind": entry.item.kind.value,
+                "text": {"nl": entry.item.text_nl, "en": entry.item.text_en,
+                         "ru": entry.item.text_ru},
+                "performer": entry.item.performer,
+                "printable": entry.item.printable,
+            }
+            for entry in timetable(ceremony)
+        ],
+    }
+
+
+@ceremonies_cli.command("list")
+@click.option("--year", type=click.IntRange(1900, 2200), help="Only this year's editions.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_command(year: int | None, as_json: bool) -> None:
+    """List editions (all, or one year's) with their warnings."""
+    if year is not None:
+        rows = editions_in_year(db.session, year)
+    else:
+        rows = list(db.session.scalars(sa.select(Ceremony).order_by(Ceremony.starts_at)))
+    with force_locale("en"):
+        if as_json:
+            click.echo(json.dumps([edition_json(c) for c in rows], ensure_ascii=False,
+                                  indent=2))
+            return
+        for ceremony in rows:
+            found = warnings(ceremony)
+            flag = f"  [{len(found)} warning(s)]" if found else ""
+            click.echo(f"{ceremony.local_start:%Y-%m-%d %H:%M}  {ceremony.status.value:<9}  "
+                       f"{ceremony.slug:<28} {ceremony.title_en}{flag}")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", default="", help="Display name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create a staff account (the first admin of a fresh database, for one)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(db.session, email, password, Role(role), name=name)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from error
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role.value}).")
+
+
+@users_cli.command("dev-login")
+def dev_login_command() -> None:
+    """Development only: make an admin if there is no account, and say how to log in.
+
+    The generated password is kept in instance/dev-login.txt so that every `make run`
+    can print it again; production refuses this command.
+    """
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("dev-login is for development; use `flask users create`.")
+    path = Path(current_app.instance_path) / DEV_LOGIN_FILE
+    if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
+        password = secrets.token_urlsafe(12)
+        create_user(db.session, "admin@example.org", password, Role.ADMIN, name="Admin")
+        db.session.commit()
+        path.write_text(f"admin@example.org\n{password}\n")
+        path.chmod(0o600)
+    if path.exists():
+        email, password = path.read_text().split("\n")[:2]
+        user = find_by_email(db.session, email)
+        if user is not None and user.active and verify_password(user, password):
+            click.echo(f"Log in as {email} with password {password}")
+            return
+    click.echo("Log in with your own account (`flask users create EMAIL --role admin` "
+               "makes one).")
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """A ready-to-explore instance: seed, this and next year's editions published."""
+    seed(db.session)
+    this_year = local_today().year
+    for year in (this_year, this_year + 1):
+        schedule_year(db.session, year, publish=True)
+    db.session.commit()
+    count = len(editions_in_year(db.session, this_year)) + len(
+        editions_in_year(db.session, this_year + 1))
+    click.echo(f"Demo ready: {count} editions in {this_year} and {this_year + 1}.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(ceremonies_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)

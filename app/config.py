@@ -1,0 +1,38 @@
+"""Default configuration: no secrets here.
+
+Order of precedence (later wins): these defaults, ``instance/config.py``, environment
+variables (``DATABASE_URL``, ``SECRET_KEY``, and any ``EREVELD_<NAME>`` for a setting
+``<NAME>``, parsed as JSON where it parses), then the test configuration.
+"""
+
+from __future__ import annotations
+
+
+class Config:
+    """Defaults for every environment."""
+
+    # "development" or "production"; production refuses development keys.
+    ENV_NAME = "development"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite file in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+
+    # Languages: staff pages speak nl and en; Russian joins on the public pages.
+    LANGUAGES = ("nl", "en", "ru")
+    STAFF_LANGUAGES = ("nl", "en")
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    DEFAULT_TIMEZONE = "Europe/Amsterdam"
+
+    WTF_CSRF_TIME_LIMIT: int | None = None  # a long edit should not lose its token
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # Argon2id parameters (RFC 9106 second recommendation, above OWASP's minimum).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024
+    ARGON2_PARALLELISM = 4

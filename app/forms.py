@@ -1,0 +1,58 @@
+"""Form fields shared by every capability: text that is clean before it is stored."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice, StringField, TextAreaField
+from wtforms.form import BaseForm
+from wtforms.validators import ValidationError
+
+# Bidi overrides make 'A\u202eexe.live' print reversed; other C0/C1 controls have no
+# business in a name. Line breaks are allowed only in multi-line fields.
+_BIDI = "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+_CONTROL_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_CONTROL_BLOCK = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
+
+
+def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms 3.3 wants them (tuples are deprecated)."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+def _normalise(value: str) -> str:
+    return unicodedata.normalize("NFC", value).strip()
+
+
+class TextField(StringField):
+    """One line of text: NFC, trimmed, no control or bidi characters."""
+
+    data: str | None
+
+    def process_formdata(self, valuelist: Sequence[Any]) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            self.data = _normalise(self.data)
+
+    def pre_validate(self, form: BaseForm) -> None:
+        if self.data and _CONTROL_LINE.search(self.data):
+            raise ValidationError(_l("Remove control or text-direction characters."))
+
+
+class LongTextField(TextAreaField):
+    """Several lines of text, cleaned like TextField; line breaks become \\n."""
+
+    data: str | None
+
+    def process_formdata(self, valuelist: Sequence[Any]) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            self.data = _normalise(self.data.replace("\r\n", "\n").replace("\r", "\n"))
+
+    def pre_validate(self, form: BaseForm) -> None:
+        if self.data and _CONTROL_BLOCK.search(self.data):
+            raise ValidationError(_l("Remove control or text-direction characters."))

@@ -1,0 +1,17 @@
+"""The settings form, built from the known settings."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField
+
+from app.forms import choices
+from app.settings.services import SETTINGS
+
+
+class SettingsForm(FlaskForm):
+    flag_4_may_from = RadioField(
+        SETTINGS["flag_4_may_from"].label,
+        choices=choices(SETTINGS["flag_4_may_from"].choices),
+        validate_choice=True,
+    )

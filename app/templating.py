@@ -1,0 +1,41 @@
+"""Jinja filters and globals: dates in the venue's zone, per the page's locale."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, format_time
+
+from app.ceremonies.forms import ITEM_KIND_LABELS, ORGANISER_ROLE_LABELS
+from app.ceremonies.models import ItemKind, OrganiserRole
+from app.ceremonies.services import status_label
+from app.i18n import current_language
+
+
+def register(app: Flask) -> None:
+    @app.template_filter("longdate")
+    def longdate(moment: datetime) -> str:
+        # Babel would convert to BABEL_DEFAULT_TIMEZONE; ceremony times are already
+        # in their venue's zone, so format the wall clock as it stands.
+        return str(format_date(moment.date(), "full"))
+
+    @app.template_filter("hm")
+    def hm(moment: datetime) -> str:
+        return moment.strftime("%H:%M")
+
+    @app.template_filter("stamp")
+    def stamp(moment: datetime) -> str:
+        return str(format_datetime(moment, "medium"))
+
+    @app.template_filter("kind")
+    def kind(value: ItemKind) -> str:
+        return str(ITEM_KIND_LABELS[value])
+
+    @app.template_filter("organiser")
+    def organiser(value: OrganiserRole) -> str:
+        return str(ORGANISER_ROLE_LABELS[value])
+
+    app.jinja_env.globals.update(
+        status_label=status_label, current_language=current_language, format_time=format_time
+    )
