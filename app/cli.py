@@ -79,8 +79,11 @@ def edition_json(ceremony: Ceremony) -> dict[str, Any]:
                 "starts_at": entry.starts.isoformat(),
                 "ends_at": entry.ends.isoformat(),
                 "kind": entry.item.kind.value,
-                "text": {"nl": entry.item.text_nl, "en": entry.item.text_en,
-                         "ru": entry.item.text_ru},
+                "text": {
+                    "nl": entry.item.text_nl,
+                    "en": entry.item.text_en,
+                    "ru": entry.item.text_ru,
+                },
                 "performer": entry.item.performer,
                 "printable": entry.item.printable,
             }
@@ -100,14 +103,15 @@ def list_command(year: int | None, as_json: bool) -> None:
         rows = list(db.session.scalars(sa.select(Ceremony).order_by(Ceremony.starts_at)))
     with force_locale("en"):
         if as_json:
-            click.echo(json.dumps([edition_json(c) for c in rows], ensure_ascii=False,
-                                  indent=2))
+            click.echo(json.dumps([edition_json(c) for c in rows], ensure_ascii=False, indent=2))
             return
         for ceremony in rows:
             found = warnings(ceremony)
             flag = f"  [{len(found)} warning(s)]" if found else ""
-            click.echo(f"{ceremony.local_start:%Y-%m-%d %H:%M}  {ceremony.status.value:<9}  "
-                       f"{ceremony.slug:<28} {ceremony.title_en}{flag}")
+            click.echo(
+                f"{ceremony.local_start:%Y-%m-%d %H:%M}  {ceremony.status.value:<9}  "
+                f"{ceremony.slug:<28} {ceremony.title_en}{flag}"
+            )
 
 
 @users_cli.command("create")
@@ -152,8 +156,7 @@ def dev_login_command() -> None:
         if user is not None and user.active and verify_password(user, password):
             click.echo(f"Log in as {email} with password {password}")
             return
-    click.echo("Log in with your own account (`flask users create EMAIL --role admin` "
-               "makes one).")
+    click.echo("Log in with your own account (`flask users create EMAIL --role admin` makes one).")
 
 
 @click.command("demo")
@@ -165,7 +168,8 @@ def demo_command() -> None:
         schedule_year(db.session, year, publish=True)
     db.session.commit()
     count = len(editions_in_year(db.session, this_year)) + len(
-        editions_in_year(db.session, this_year + 1))
+        editions_in_year(db.session, this_year + 1)
+    )
     click.echo(f"Demo ready: {count} editions in {this_year} and {this_year + 1}.")
 
 

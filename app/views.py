@@ -16,8 +16,9 @@ def form_error(form: FlaskForm, field: str | None, message: object) -> None:
     """Show a service's refusal on the field it concerns, or above the form."""
     target = getattr(form, field, None) if field else None
     if target is not None:
-        target.errors = [*target.errors, str(message)] if isinstance(
-            target.errors, list) else [str(message)]
+        target.errors = (
+            [*target.errors, str(message)] if isinstance(target.errors, list) else [str(message)]
+        )
     else:
         form.form_errors.append(str(message))
 

@@ -12,19 +12,33 @@ from app.ceremonies.models import Ceremony
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.PLANNER, Role.ADMIN])
-def test_pages_render(client: FlaskClient, login: Callable[[Role], object],
-                      edition: Callable[..., Ceremony], role: Role) -> None:
+def test_pages_render(
+    client: FlaskClient,
+    login: Callable[[Role], object],
+    edition: Callable[..., Ceremony],
+    role: Role,
+) -> None:
     ceremony = edition("4-mei", 2026)
     login(role)
     item_id = ceremony.items[0].id
-    pages = ["/staff/ceremonies?year=2026", f"/staff/ceremonies/{ceremony.slug}",
-             "/staff/series", "/staff/venues", "/staff/account"]
+    pages = [
+        "/staff/ceremonies?year=2026",
+        f"/staff/ceremonies/{ceremony.slug}",
+        "/staff/series",
+        "/staff/venues",
+        "/staff/account",
+    ]
     if role != Role.VIEWER:
-        pages += ["/staff/ceremonies/new", f"/staff/ceremonies/{ceremony.slug}/edit",
-                  f"/staff/ceremonies/{ceremony.slug}/items/new",
-                  f"/staff/ceremonies/{ceremony.slug}/items/{item_id}/edit",
-                  "/staff/series/new", "/staff/series/4-mei/edit", "/staff/venues/new",
-                  "/staff/venues/1/edit"]
+        pages += [
+            "/staff/ceremonies/new",
+            f"/staff/ceremonies/{ceremony.slug}/edit",
+            f"/staff/ceremonies/{ceremony.slug}/items/new",
+            f"/staff/ceremonies/{ceremony.slug}/items/{item_id}/edit",
+            "/staff/series/new",
+            "/staff/series/4-mei/edit",
+            "/staff/venues/new",
+            "/staff/venues/1/edit",
+        ]
     if role == Role.ADMIN:
         pages += ["/staff/users", "/staff/users/new", "/staff/users/1/edit", "/staff/settings"]
     for page in pages:

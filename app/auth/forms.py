@@ -30,17 +30,20 @@ def password_field(label: object) -> PasswordField:
 
 
 class PasswordChangeForm(FlaskForm):
-    current = PasswordField(_l("Current password"), [DataRequired(),
-                                                     Length(max=MAX_PASSWORD)])
+    current = PasswordField(_l("Current password"), [DataRequired(), Length(max=MAX_PASSWORD)])
     password = password_field(_l("New password"))
-    confirm = PasswordField(_l("New password again"),
-                            [EqualTo("password", message=_l("The passwords differ."))])
+    confirm = PasswordField(
+        _l("New password again"), [EqualTo("password", message=_l("The passwords differ."))]
+    )
 
 
 class UserForm(FlaskForm):
     name = TextField(_l("Name"), [Length(max=200)])
-    role = SelectField(_l("Role"), choices=choices((r.value, label) for r, label in ROLE_LABELS.items()),
-                       validate_choice=True)
+    role = SelectField(
+        _l("Role"),
+        choices=choices((r.value, label) for r, label in ROLE_LABELS.items()),
+        validate_choice=True,
+    )
     language = SelectField(_l("Language"), choices=choices(LANGUAGE_CHOICES), validate_choice=True)
     active = BooleanField(_l("Active"), default=True)
 

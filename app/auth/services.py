@@ -53,8 +53,9 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise AccountError(_l("Not a valid email address: %(why)s", why=str(error)),
-                           "email") from error
+        raise AccountError(
+            _l("Not a valid email address: %(why)s", why=str(error)), "email"
+        ) from error
 
 
 def find_by_email(session: DbSession, email: str) -> User | None:
@@ -69,8 +70,13 @@ def create_user(
     if find_by_email(session, address) is not None:
         raise AccountError(_l("An account with this email exists already."), "email")
     user = User(
-        email=address, name=name, password_hash=hash_password(password), role=role,
-        language=language, active=True, session_token=new_session_token(),
+        email=address,
+        name=name,
+        password_hash=hash_password(password),
+        role=role,
+        language=language,
+        active=True,
+        session_token=new_session_token(),
         created_at=utcnow(),
     )
     session.add(user)
@@ -119,8 +125,16 @@ def change_password(user: User, password: str) -> None:
     user.session_token = new_session_token()
 
 
-def update_user(session: DbSession, user: User, *, name: str, role: Role, active: bool,
-                language: str, acting: User) -> None:
+def update_user(
+    session: DbSession,
+    user: User,
+    *,
+    name: str,
+    role: Role,
+    active: bool,
+    language: str,
+    acting: User,
+) -> None:
     """An admin changes an account; nobody can lock the last admin out."""
     if user.id == acting.id and (role != Role.ADMIN or not active):
         raise AccountError(_l("You cannot take away your own admin rights."), "role")

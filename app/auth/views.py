@@ -97,9 +97,14 @@ def new_user() -> str | Response | tuple[str, int]:
     form = NewUserForm()
     if form.validate_on_submit():
         try:
-            create_user(db.session, form.email.data or "", form.password.data or "",
-                        Role(form.role.data), name=form.name.data or "",
-                        language=form.language.data or "nl")
+            create_user(
+                db.session,
+                form.email.data or "",
+                form.password.data or "",
+                Role(form.role.data),
+                name=form.name.data or "",
+                language=form.language.data or "nl",
+            )
         except AccountError as error:
             db.session.rollback()
             form_error(form, error.field, error.message)
@@ -123,9 +128,15 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
         form.role.data = user.role.value
     elif form.validate_on_submit():
         try:
-            update_user(db.session, user, name=form.name.data or "", role=Role(form.role.data),
-                        active=bool(form.active.data), language=form.language.data or "nl",
-                        acting=current_user)
+            update_user(
+                db.session,
+                user,
+                name=form.name.data or "",
+                role=Role(form.role.data),
+                active=bool(form.active.data),
+                language=form.language.data or "nl",
+                acting=current_user,
+            )
         except AccountError as error:
             db.session.rollback()
             form_error(form, error.field, error.message)

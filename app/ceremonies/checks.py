@@ -74,6 +74,10 @@ def _label(entry: TimedItem) -> str:
     return f"{entry.starts:%H:%M} {text}"
 
 
+def _warn(code: str, message: object) -> PlanWarning:
+    return PlanWarning(code, str(message))
+
+
 def warnings(ceremony: Ceremony) -> list[PlanWarning]:
     """What the programme gets wrong, in the order staff would fix it."""
     found: list[PlanWarning] = []
@@ -84,20 +88,39 @@ def warnings(ceremony: Ceremony) -> list[PlanWarning]:
     for entry in timed:
         # Assembly comes before a ceremony and a reception after it, by nature.
         if entry.ends > end and entry.item.kind != ItemKind.RECEPTION:
-            found.append(PlanWarning("past_end", str(_l(
-                "%(item)s runs past the end of the ceremony (%(end)s).",
-                item=_label(entry), end=f"{end:%H:%M}"))))
+            found.append(
+                _warn(
+                    "past_end",
+                    _l(
+                        "%(item)s runs past the end of the ceremony (%(end)s).",
+                        item=_label(entry),
+                        end=f"{end:%H:%M}",
+                    ),
+                )
+            )
         if entry.starts < start and entry.item.kind != ItemKind.ASSEMBLY:
-            found.append(PlanWarning("before_start", str(_l(
-                "%(item)s starts before the ceremony (%(start)s).",
-                item=_label(entry), start=f"{start:%H:%M}"))))
+            found.append(
+                _warn(
+                    "before_start",
+                    _l(
+                        "%(item)s starts before the ceremony (%(start)s).",
+                        item=_label(entry),
+                        start=f"{start:%H:%M}",
+                    ),
+                )
+            )
 
     ordered = sorted(timed, key=lambda entry: entry.starts)
     for before, after in pairwise(ordered):
         if after.starts < before.ends:
-            found.append(PlanWarning("overlap", str(_l(
-                "%(first)s overlaps %(second)s.",
-                first=_label(before), second=_label(after)))))
+            found.append(
+                _warn(
+                    "overlap",
+                    _l(
+                        "%(first)s overlaps %(second)s.", first=_label(before), second=_label(after)
+                    ),
+                )
+            )
 
     if commemoration_day(ceremony) == REMEMBRANCE:
         found.extend(_remembrance_warnings(ceremony, timed))
@@ -111,27 +134,57 @@ def _remembrance_warnings(ceremony: Ceremony, timed: list[TimedItem]) -> list[Pl
     silence_end = add_minutes(silence_start, SILENCE_MINUTES)
     silences = [t for t in timed if t.item.kind == ItemKind.SILENCE]
     if not silences:
-        found.append(PlanWarning("no_silence", str(_l(
-            "The programme of 4 May has no two minutes' silence (20:00-20:02)."))))
+        found.append(
+            _warn(
+                "no_silence",
+                _l("The programme of 4 May has no two minutes' silence (20:00-20:02)."),
+            )
+        )
     for entry in silences:
         if (entry.starts, entry.ends) != (silence_start, silence_end):
-            found.append(PlanWarning("silence_time", str(_l(
-                "The two minutes' silence is %(start)s-%(end)s; on 4 May it is 20:00-20:02.",
-                start=f"{entry.starts:%H:%M}", end=f"{entry.ends:%H:%M}"))))
+            found.append(
+                _warn(
+                    "silence_time",
+                    _l(
+                        "The two minutes' silence is %(start)s-%(end)s; "
+                        "on 4 May it is 20:00-20:02.",
+                        start=f"{entry.starts:%H:%M}",
+                        end=f"{entry.ends:%H:%M}",
+                    ),
+                )
+            )
     for entry in timed:
         if entry.item.kind == ItemKind.TAPTOE and entry.ends > silence_start:
-            found.append(PlanWarning("taptoe_late", str(_l(
-                "The Taptoe ends at %(end)s; it must end at or before 20:00.",
-                end=f"{entry.ends:%H:%M}"))))
+            found.append(
+                _warn(
+                    "taptoe_late",
+                    _l(
+                        "The Taptoe ends at %(end)s; it must end at or before 20:00.",
+                        end=f"{entry.ends:%H:%M}",
+                    ),
+                )
+            )
         if entry.item.kind == ItemKind.ANTHEM and silences and entry.starts < silence_start:
-            found.append(PlanWarning("anthem_before_silence", str(_l(
-                "The Wilhelmus at %(start)s comes before the silence; it follows it.",
-                start=f"{entry.starts:%H:%M}"))))
+            found.append(
+                _warn(
+                    "anthem_before_silence",
+                    _l(
+                        "The Wilhelmus at %(start)s comes before the silence; it follows it.",
+                        start=f"{entry.starts:%H:%M}",
+                    ),
+                )
+            )
     if day.month == 5 and day.day == 4 and day.weekday() == 6:
-        found.append(PlanWarning("remembrance_sunday", str(_l(
-            "4 May %(year)s is a Sunday. The national commemoration stays on 4 May; some "
-            "places move theirs to Saturday 3 May. Keep the date or move the edition.",
-            year=day.year))))
+        found.append(
+            _warn(
+                "remembrance_sunday",
+                _l(
+                    "4 May %(year)s is a Sunday. The national commemoration stays on 4 May; some "
+                    "places move theirs to Saturday 3 May. Keep the date or move the edition.",
+                    year=day.year,
+                ),
+            )
+        )
     return found
 
 
@@ -174,14 +227,36 @@ def flag_note(ceremony: Ceremony, half_mast_from: str = "18:00") -> FlagNote | N
     sunset_text = f"{sunset:%H:%M}" if sunset else str(_l("sunset"))
     if which == LIBERATION:
         sunrise_text = f"{sunrise:%H:%M}" if sunrise else str(_l("sunrise"))
-        return FlagNote(False, sunrise, sunset, str(_l(
-            "Flag at full mast from sunrise (%(sunrise)s) until sunset (%(sunset)s).",
-            sunrise=sunrise_text, sunset=sunset_text)))
+        return FlagNote(
+            False,
+            sunrise,
+            sunset,
+            str(
+                _l(
+                    "Flag at full mast from sunrise (%(sunrise)s) until sunset (%(sunset)s).",
+                    sunrise=sunrise_text,
+                    sunset=sunset_text,
+                )
+            ),
+        )
     if half_mast_from == "sunrise":
         sunrise_text = f"{sunrise:%H:%M}" if sunrise else str(_l("sunrise"))
-        return FlagNote(True, sunrise, sunset, str(_l(
-            "Flag at half-mast from sunrise (%(sunrise)s) until sunset (%(sunset)s).",
-            sunrise=sunrise_text, sunset=sunset_text)))
+        return FlagNote(
+            True,
+            sunrise,
+            sunset,
+            str(
+                _l(
+                    "Flag at half-mast from sunrise (%(sunrise)s) until sunset (%(sunset)s).",
+                    sunrise=sunrise_text,
+                    sunset=sunset_text,
+                )
+            ),
+        )
     six = datetime.combine(day, time(18, 0), ceremony.zone)
-    return FlagNote(True, six, sunset, str(_l(
-        "Flag at half-mast from 18:00 until sunset (%(sunset)s).", sunset=sunset_text)))
+    return FlagNote(
+        True,
+        six,
+        sunset,
+        str(_l("Flag at half-mast from 18:00 until sunset (%(sunset)s).", sunset=sunset_text)),
+    )

@@ -82,8 +82,9 @@ class CeremonyForm(TitlesMixin, FlaskForm):
 class OneOffForm(CeremonyForm):
     """A one-off edition: its slug may be given or is made from the title."""
 
-    slug = TextField(_l("Slug"), [Optional(), Length(max=80), Regexp(SLUG_PATTERN,
-                                                                      message=SLUG_MESSAGE)])
+    slug = TextField(
+        _l("Slug"), [Optional(), Length(max=80), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)]
+    )
 
 
 class FromSeriesForm(FlaskForm):
@@ -102,8 +103,11 @@ class VersionedActionForm(FlaskForm):
 
 
 class ProgrammeItemForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=choices((k.value, v) for k, v in ITEM_KIND_LABELS.items()),
-                       validate_choice=True)
+    kind = SelectField(
+        _l("Kind"),
+        choices=choices((k.value, v) for k, v in ITEM_KIND_LABELS.items()),
+        validate_choice=True,
+    )
     start_time = TimeField(_l("Start time"), [Optional()], format=TIME_FORMATS)
     offset_minutes = IntegerField(
         _l("or minutes after the start"), [Optional(), NumberRange(min=-720, max=1440)]
@@ -124,16 +128,19 @@ class ProgrammeItemForm(FlaskForm):
 
 
 class SeriesForm(TitlesMixin, FlaskForm):
-    slug = TextField(_l("Slug"), [DataRequired(), Length(max=60),
-                                  Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)])
+    slug = TextField(
+        _l("Slug"), [DataRequired(), Length(max=60), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)]
+    )
     month = SelectField(_l("Month"), coerce=int, choices=choices((m, str(m)) for m in range(1, 13)))
     day = IntegerField(_l("Day"), [InputRequired(), NumberRange(min=1, max=31)])
     start_time = TimeField(_l("Usual start"), [InputRequired()], format=TIME_FORMATS)
-    duration_minutes = IntegerField(_l("Usual duration (minutes)"),
-                                    [InputRequired(), NumberRange(min=1, max=1440)])
+    duration_minutes = IntegerField(
+        _l("Usual duration (minutes)"), [InputRequired(), NumberRange(min=1, max=1440)]
+    )
     venue_id = SelectField(_l("Usual venue"), coerce=int, validate_choice=True)
-    base_year = IntegerField(_l("Base year of the anniversary"),
-                             [Optional(), NumberRange(min=1800, max=2200)])
+    base_year = IntegerField(
+        _l("Base year of the anniversary"), [Optional(), NumberRange(min=1800, max=2200)]
+    )
     organiser_role = SelectField(
         _l("The foundation's role"),
         choices=choices((k.value, v) for k, v in ORGANISER_ROLE_LABELS.items()),
@@ -153,8 +160,9 @@ class VenueForm(FlaskForm):
     address = TextField(_l("Address"), [Optional(), Length(max=500)])
     latitude = FloatField(_l("Latitude"), [Optional(), NumberRange(min=-90, max=90)])
     longitude = FloatField(_l("Longitude"), [Optional(), NumberRange(min=-180, max=180)])
-    timezone = TextField(_l("Time zone"), [DataRequired(), Length(max=64)],
-                         default="Europe/Amsterdam")
+    timezone = TextField(
+        _l("Time zone"), [DataRequired(), Length(max=64)], default="Europe/Amsterdam"
+    )
     notes = LongTextField(_l("Notes (parking, access)"), [Optional(), Length(max=5000)])
 
     def validate_timezone(self, field: TextField) -> None:

@@ -235,9 +235,7 @@ class ProgrammeItem(Base):
 
     ceremony: Mapped[Ceremony] = relationship(back_populates="items")
 
-    __table_args__ = (
-        sa.CheckConstraint("duration_minutes >= 0", name="duration_not_negative"),
-    )
+    __table_args__ = (sa.CheckConstraint("duration_minutes >= 0", name="duration_not_negative"),)
     __mapper_args__: dict[str, Any] = {"version_id_col": version, "version_id_generator": False}
 
     def text(self, lang: str) -> str:

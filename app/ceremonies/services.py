@@ -58,14 +58,22 @@ def local_datetime(day: date, at: time, zone: ZoneInfo) -> datetime:
     aware = naive.replace(tzinfo=zone)
     if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise CeremonyError(
-            _l("%(time)s does not exist on %(day)s in %(zone)s (the clocks go forward).",
-               time=at.strftime("%H:%M"), day=day.isoformat(), zone=zone.key)
+            _l(
+                "%(time)s does not exist on %(day)s in %(zone)s (the clocks go forward).",
+                time=at.strftime("%H:%M"),
+                day=day.isoformat(),
+                zone=zone.key,
+            )
         )
     if naive.replace(tzinfo=zone, fold=1).utcoffset() != aware.utcoffset():
         raise CeremonyError(
-            _l("%(time)s happens twice on %(day)s in %(zone)s (the clocks go back); "
-               "choose another time.",
-               time=at.strftime("%H:%M"), day=day.isoformat(), zone=zone.key)
+            _l(
+                "%(time)s happens twice on %(day)s in %(zone)s (the clocks go back); "
+                "choose another time.",
+                time=at.strftime("%H:%M"),
+                day=day.isoformat(),
+                zone=zone.key,
+            )
         )
     return aware
 
@@ -162,8 +170,9 @@ def create_ceremony(
             _l("Use lower-case letters, digits and single hyphens only."), field="slug"
         )
     if slug_taken(session, slug):
-        raise CeremonyError(_l("An edition with the slug %(slug)s exists already.", slug=slug),
-                            field="slug")
+        raise CeremonyError(
+            _l("An edition with the slug %(slug)s exists already.", slug=slug), field="slug"
+        )
     now = utcnow()
     ceremony = Ceremony(
         uid=new_uid(),
@@ -198,8 +207,7 @@ def update_ceremony(ceremony: Ceremony, data: CeremonyData, expected_version: in
     """Save an edited form, unless someone saved another version since it was opened."""
     check_version(ceremony.version, expected_version)
     start, end = data.times()
-    moved = (start, end, data.venue.id) != (ceremony.starts_at, ceremony.ends_at,
-                                          ceremony.venue_id)
+    moved = (start, end, data.venue.id) != (ceremony.starts_at, ceremony.ends_at, ceremony.venue_id)
     ceremony.title_nl = data.title_nl
     ceremony.title_en = data.title_en
     ceremony.title_ru = data.title_ru
@@ -240,8 +248,11 @@ def set_status(
         return ceremony
     if status not in TRANSITIONS[ceremony.status]:
         raise CeremonyError(
-            _l("A %(current)s edition cannot become %(new)s.",
-               current=status_label(ceremony.status), new=status_label(status))
+            _l(
+                "A %(current)s edition cannot become %(new)s.",
+                current=status_label(ceremony.status),
+                new=status_label(status),
+            )
         )
     if status == CeremonyStatus.HELD and ceremony.starts_at > (now or utcnow()):
         raise CeremonyError(_l("An edition can be marked held once it has begun."))
@@ -270,9 +281,7 @@ def create_from_series(
 ) -> Ceremony:
     """The series' edition for ``year`` with its default programme."""
     if series.venue is None:
-        raise CeremonyError(
-            _l("The series %(title)s has no default venue.", title=series.title_en)
-        )
+        raise CeremonyError(_l("The series %(title)s has no default venue.", title=series.title_en))
     day = series.date_in(year)
     start = local_datetime(day, series.start_time, series.venue.zone)
     end = add_minutes(start, series.duration_minutes)
@@ -317,9 +326,7 @@ def copy_to_year(session: DbSession, source: Ceremony, year: int) -> Ceremony:
         base_year=source.base_year,
         notes=source.notes,
     )
-    ceremony = create_ceremony(
-        session, data, series=source.series, slug=edition_slug(year, base)
-    )
+    ceremony = create_ceremony(session, data, series=source.series, slug=edition_slug(year, base))
     for position, item in enumerate(source.items):
         ceremony.items.append(item_from_template(item.as_template(), position))
     session.flush()
@@ -367,8 +374,11 @@ def editions_in_year(
     query = (
         sa.select(Ceremony)
         .where(Ceremony.starts_at >= start, Ceremony.starts_at < end)
-        .options(selectinload(Ceremony.items), selectinload(Ceremony.venue),
-                 selectinload(Ceremony.series))
+        .options(
+            selectinload(Ceremony.items),
+            selectinload(Ceremony.venue),
+            selectinload(Ceremony.series),
+        )
         .order_by(Ceremony.starts_at, Ceremony.slug)
     )
     if statuses:

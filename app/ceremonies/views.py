@@ -169,8 +169,9 @@ def new_edition() -> str | Response:
             form_error(from_series, "year", _("This edition exists already."))
     elif chosen == "oneoff" and one_off.validate_on_submit():
         try:
-            ceremony = create_ceremony(db.session, _ceremony_data(one_off),
-                                       slug=one_off.slug.data or None)
+            ceremony = create_ceremony(
+                db.session, _ceremony_data(one_off), slug=one_off.slug.data or None
+            )
         except CeremonyError as error:
             db.session.rollback()
             form_error(one_off, error.field, error.message)
@@ -258,8 +259,9 @@ def change_status(slug: str, action: str) -> Response | tuple[str, int]:
         return render_template("ceremonies/stale.html", ceremony=ceremony), 409
     except CeremonyError as error:
         db.session.rollback()
-        return render_template("ceremonies/refused.html", ceremony=ceremony,
-                               message=error.message), 400
+        return render_template(
+            "ceremonies/refused.html", ceremony=ceremony, message=error.message
+        ), 400
     if not commit():
         return render_template("ceremonies/stale.html", ceremony=_edition(slug)), 409
     flash_saved(_("The edition is now %(status)s.", status=status_label(status)))
@@ -285,8 +287,12 @@ def copy_edition(slug: str) -> Response | tuple[str, int]:
             message = _("That year has this edition already.")
     db.session.rollback()
     errors = [str(message)] if message else [e for errs in form.errors.values() for e in errs]
-    return render_template("ceremonies/refused.html", ceremony=ceremony, copy_form=form,
-                           message="; ".join(str(e) for e in errors)), 400
+    return render_template(
+        "ceremonies/refused.html",
+        ceremony=ceremony,
+        copy_form=form,
+        message="; ".join(str(e) for e in errors),
+    ), 400
 
 
 # --- programme ----------------------------------------------------------------------
@@ -323,8 +329,7 @@ def new_item(slug: str) -> str | Response | tuple[str, int]:
                 return redirect(url_for("ceremonies.edition", slug=slug) + "#programme")
             form_error(form, None, _("The programme changed meanwhile; try again."))
     status = 400 if request.method == "POST" else 200
-    return render_template("ceremonies/item.html", form=form, ceremony=ceremony,
-                           item=None), status
+    return render_template("ceremonies/item.html", form=form, ceremony=ceremony, item=None), status
 
 
 @bp.route("/ceremonies/<slug>/items/<int:item_id>/edit", methods=["GET", "POST"])
@@ -341,14 +346,20 @@ def edit_item(slug: str, item_id: int) -> str | Response | tuple[str, int]:
             update_item(item, _item_data(form), parse_version(form.version.data))
         except EditConflict:
             db.session.rollback()
-            form_error(form, None, _(
-                "Someone else changed this item while you were editing it. The form "
-                "shows what you typed; the programme page shows what is saved now. "
-                "Save again to overwrite."))
+            form_error(
+                form,
+                None,
+                _(
+                    "Someone else changed this item while you were editing it. The form "
+                    "shows what you typed; the programme page shows what is saved now. "
+                    "Save again to overwrite."
+                ),
+            )
             db.session.refresh(item)
             form.version.data = str(item.version)
-            return render_template("ceremonies/item.html", form=form, ceremony=ceremony,
-                                   item=item, conflict=True), 409
+            return render_template(
+                "ceremonies/item.html", form=form, ceremony=ceremony, item=item, conflict=True
+            ), 409
         except CeremonyError as error:
             db.session.rollback()
             form_error(form, error.field, error.message)
@@ -358,8 +369,7 @@ def edit_item(slug: str, item_id: int) -> str | Response | tuple[str, int]:
                 return redirect(url_for("ceremonies.edition", slug=slug) + "#programme")
             form_error(form, None, _("The item changed meanwhile; try again."))
     status = 400 if request.method == "POST" else 200
-    return render_template("ceremonies/item.html", form=form, ceremony=ceremony,
-                           item=item), status
+    return render_template("ceremonies/item.html", form=form, ceremony=ceremony, item=item), status
 
 
 @bp.post("/ceremonies/<slug>/items/<int:item_id>/delete")
@@ -397,8 +407,9 @@ def save_default_programme(slug: str) -> Response | tuple[str, int]:
     try:
         save_as_series_default(ceremony)
     except CeremonyError as error:
-        return render_template("ceremonies/refused.html", ceremony=ceremony,
-                               message=error.message), 400
+        return render_template(
+            "ceremonies/refused.html", ceremony=ceremony, message=error.message
+        ), 400
     commit()
     flash_saved(_("This programme is now the series' default for new editions."))
     return redirect(url_for("ceremonies.edition", slug=slug))

@@ -22,8 +22,10 @@ SETTINGS: dict[str, SettingSpec] = {
     # half-mast all day since 2020. The foundation chooses.
     "flag_4_may_from": SettingSpec(
         "18:00",
-        (("18:00", _l("from 18:00 (government rule)")),
-         ("sunrise", _l("from sunrise (national committee's advice)"))),
+        (
+            ("18:00", _l("from 18:00 (government rule)")),
+            ("sunrise", _l("from sunrise (national committee's advice)")),
+        ),
         _l("Flag at half-mast on 4 May"),
     ),
 }
