@@ -14,7 +14,7 @@ TEST_SYSTEM_PACKAGES := chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test test-sqlite test-postgres lint setup dev-setup system test-system \
+.PHONY: run test test-sqlite test-postgres lint setup dev-setup system test-system test-js \
 	translations extract-messages bench clean
 
 run: setup system translations
@@ -26,7 +26,7 @@ run: setup system translations
 	@echo
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: dev-setup system test-system translations test-sqlite test-postgres
+test: dev-setup system test-system translations test-js test-sqlite test-postgres
 
 test-sqlite:
 	env -u TEST_DATABASE_URL $(BIN)/pytest
@@ -68,6 +68,15 @@ test-system:
 	if [ -n "$$missing" ]; then echo "Installing system packages:" $$missing; \
 	$(SUDO) apt-get update -qq && \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+# Mozilla's ical.js, the independent parser the calendar tests read feeds with.
+test-js: tests/js/node_modules/.package-lock.json
+
+tests/js/node_modules/.package-lock.json: tests/js/package.json tests/js/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+	touch $@
 
 translations: setup $(MO_FILES)
 

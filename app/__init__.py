@@ -50,12 +50,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     database.install_sqlite_pragmas()
 
+    from app.calendar.services import install_change_tracking
+
+    install_change_tracking()
+
     from app.auth import bp as auth_bp
+    from app.calendar import bp as calendar_bp
     from app.ceremonies import bp as ceremonies_bp
     from app.main import bp as main_bp
+    from app.public import bp as public_bp
     from app.settings import bp as settings_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(calendar_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(ceremonies_bp)
     app.register_blueprint(settings_bp)

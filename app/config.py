@@ -24,6 +24,12 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
     DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
+    # Where feeds and the JSON API point their links (https://ereveld.example); None: the
+    # host of the request.
+    PUBLIC_BASE_URL: str | None = None
+    # How long a worker trusts the feeds' change stamp before asking the database again.
+    CALENDAR_STAMP_TTL = 1.0
+
     WTF_CSRF_TIME_LIMIT: int | None = None  # a long edit should not lose its token
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 

@@ -31,9 +31,10 @@ def pick(obj: object, field: str, lang: str) -> str:
 
 def select_locale() -> str:
     """The interface language: ?lang=, then the session, the account, the browser."""
-    allowed: tuple[str, ...] = current_app.config["STAFF_LANGUAGES"]
-    if not has_request_context():  # commands speak the default language
-        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+    if not has_request_context():
+        # Commands speak English: their output is read by scripts and by tests.
+        return "en"
+    allowed = page_languages()
     asked = request.args.get("lang")
     if asked in allowed:
         session["lang"] = asked
@@ -47,7 +48,37 @@ def select_locale() -> str:
     return best or str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+PUBLIC_BLUEPRINTS = frozenset({"public", "calendar"})
+
+
+def page_languages() -> tuple[str, ...]:
+    """Public pages speak nl, en and ru; staff pages nl and en."""
+    if request.blueprint in PUBLIC_BLUEPRINTS:
+        return tuple(current_app.config["LANGUAGES"])
+    return tuple(current_app.config["STAFF_LANGUAGES"])
+
+
 def current_language() -> str:
     """The language of the current request's pages ("nl", "en" or "ru")."""
     locale = get_locale()
     return locale.language if locale else str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def ordinal(number: int, lang: str) -> str:
+    """84 as an ordinal: nl "84e", en "84th", ru "84-я" (годовщина is feminine)."""
+    if lang == "nl":
+        return f"{number}e"
+    if lang == "ru":
+        return f"{number}-я"
+    if number % 100 in (11, 12, 13):
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+
+
+COMMEMORATION = {"nl": "{n} herdenking", "en": "{n} commemoration", "ru": "{n} годовщина"}
+
+
+def ordinal_commemoration(number: int, lang: str | None = None) -> str:
+    """ "84e herdenking", "84th commemoration", "84-я годовщина"."""
+    lang = lang or current_language()
+    return COMMEMORATION.get(lang, COMMEMORATION["en"]).format(n=ordinal(number, lang))

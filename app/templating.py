@@ -10,7 +10,7 @@ from flask_babel import format_date, format_datetime, format_time
 from app.ceremonies.forms import ITEM_KIND_LABELS, ORGANISER_ROLE_LABELS
 from app.ceremonies.models import ItemKind, OrganiserRole
 from app.ceremonies.services import status_label
-from app.i18n import current_language
+from app.i18n import current_language, ordinal_commemoration, page_languages
 
 
 def register(app: Flask) -> None:
@@ -37,5 +37,9 @@ def register(app: Flask) -> None:
         return str(ORGANISER_ROLE_LABELS[value])
 
     app.jinja_env.globals.update(
-        status_label=status_label, current_language=current_language, format_time=format_time
+        status_label=status_label,
+        current_language=current_language,
+        page_languages=page_languages,
+        ordinal_commemoration=ordinal_commemoration,
+        format_time=format_time,
     )

@@ -75,15 +75,19 @@ def run_migrations_online():
             target_metadata=get_metadata(),
             **conf_args,
         )
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.execute(text("PRAGMA foreign_key_check")).fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        finally:
             if sqlite:
-                broken = connection.execute(text("PRAGMA foreign_key_check")).fetchall()
-                if broken:
-                    raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
+                # Failed or not: the pool hands this connection on to the app.
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from app import create_app, normalise_database_url
@@ -56,6 +56,7 @@ def test_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
+        "CALENDAR_STAMP_TTL": 0,  # every request sees the latest change
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         **FAST_ARGON2,
     }
@@ -70,6 +71,15 @@ def app(
         monkeypatch.delenv(name, raising=False)
     url = postgres_url or f"sqlite:///{tmp_path / 'test.sqlite'}"
     application = create_app(test_config(tmp_path, url))
+
+    @application.before_request
+    def fresh_globals() -> None:
+        # The test holds one app context open for its database work, and Flask reuses it
+        # for every request, so `g` would carry the logged-in user and the locale from
+        # one request (or one client) to the next. In production each request has a
+        # fresh context; this makes the tests see what production sees.
+        g.__dict__.clear()
+
     with application.app_context():
         if postgres_url is None:
             db.create_all()

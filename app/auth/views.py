@@ -21,6 +21,7 @@ from app.auth.services import (
     update_user,
     verify_password,
 )
+from app.calendar.services import staff_feed_link
 from app.extensions import db
 from app.views import commit, flash_saved, form_error
 
@@ -81,7 +82,8 @@ def account() -> str | Response | tuple[str, int]:
                 flash_saved(_("Password changed; other sessions are logged out."))
                 return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/account.html", form=form), status
+    has_feed = staff_feed_link(db.session, current_user) is not None
+    return render_template("auth/account.html", form=form, has_feed=has_feed), status
 
 
 @bp.get("/staff/users")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from itertools import pairwise
+from typing import Protocol
 
 from astral import LocationInfo
 from astral.sun import sun
 from flask_babel import lazy_gettext as _l
 
-from app.ceremonies.models import Ceremony, ItemKind, ProgrammeItem
-from app.ceremonies.services import CeremonyError, add_minutes, local_datetime
+from app.ceremonies.models import Ceremony, ItemKind
+from app.ceremonies.services import add_minutes, local_datetime
+from app.i18n import pick
 
 REMEMBRANCE = (5, 4)  # 4 May: National Remembrance
 LIBERATION = (5, 5)  # 5 May: Liberation Day
@@ -19,11 +22,35 @@ SILENCE_START = time(20, 0)
 SILENCE_MINUTES = 2
 
 
+class ItemLike(Protocol):
+    """What a timetable needs of a programme item: a ProgrammeItem, or a plain row of
+    its columns (the calendar feed reads those, ORM objects cost it too much)."""
+
+    @property
+    def kind(self) -> ItemKind: ...
+    @property
+    def start_time(self) -> time | None: ...
+    @property
+    def offset_minutes(self) -> int | None: ...
+    @property
+    def duration_minutes(self) -> int: ...
+    @property
+    def performer(self) -> str: ...
+    @property
+    def printable(self) -> bool: ...
+    @property
+    def text_nl(self) -> str: ...
+    @property
+    def text_en(self) -> str: ...
+    @property
+    def text_ru(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class TimedItem:
     """A programme item with its start and end worked out, in the venue's zone."""
 
-    item: ProgrammeItem
+    item: ItemLike
     starts: datetime
     ends: datetime
 
@@ -36,20 +63,22 @@ class PlanWarning:
     message: str
 
 
-def timetable(ceremony: Ceremony) -> list[TimedItem]:
-    """Each item's start: its own clock time, an offset, or the end of the item before."""
-    day = ceremony.local_start.date()
-    cursor = ceremony.local_start
+def timetable(ceremony: Ceremony, items: Sequence[ItemLike] | None = None) -> list[TimedItem]:
+    """Each item's start: its own clock time, an offset, or the end of the item before.
+
+    ``items`` defaults to the edition's own; the feed passes rows it loaded itself.
+    """
+    start = ceremony.local_start
+    day = start.date()
+    cursor = start
     timed = []
-    for item in ceremony.items:
+    for item in ceremony.items if items is None else items:
         if item.start_time is not None:
-            try:
-                starts = local_datetime(day, item.start_time, ceremony.zone)
-            except CeremonyError:
-                # The forms refuse such times; after a date change one may remain.
-                starts = datetime.combine(day, item.start_time, ceremony.zone)
+            # The forms refuse times the clock skips; one left by a date change is read
+            # as zoneinfo reads it, rather than failing the page.
+            starts = datetime.combine(day, item.start_time, start.tzinfo)
         elif item.offset_minutes is not None:
-            starts = add_minutes(ceremony.local_start, item.offset_minutes)
+            starts = add_minutes(start, item.offset_minutes)
         else:
             starts = cursor
         ends = add_minutes(starts, item.duration_minutes)
@@ -70,7 +99,7 @@ def commemoration_day(ceremony: Ceremony) -> tuple[int, int]:
 
 
 def _label(entry: TimedItem) -> str:
-    text = entry.item.text("en") or entry.item.kind.value
+    text = pick(entry.item, "text", "en") or entry.item.kind.value
     return f"{entry.starts:%H:%M} {text}"
 
 

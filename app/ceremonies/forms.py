@@ -116,7 +116,8 @@ class ProgrammeItemForm(FlaskForm):
         _l("Duration (minutes)"), [InputRequired(), NumberRange(min=0, max=1440)], default=0
     )
     performer = TextField(_l("Performer"), [Optional(), Length(max=200)])
-    text_nl = TextField(_l("Text (Dutch)"), [Optional(), Length(max=500)])
+    # No Optional(): it would stop the chain before validate_text_nl when this is empty.
+    text_nl = TextField(_l("Text (Dutch)"), [Length(max=500)])
     text_en = TextField(_l("Text (English)"), [Optional(), Length(max=500)])
     text_ru = TextField(_l("Text (Russian)"), [Optional(), Length(max=500)])
     printable = BooleanField(_l("Printed on the programme"), default=True)
@@ -151,7 +152,8 @@ class SeriesForm(TitlesMixin, FlaskForm):
 
     def validate_day(self, field: IntegerField) -> None:
         days_in_month = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        if self.month.data and field.data and field.data > days_in_month[self.month.data - 1]:
+        month = self.month.data  # a forged month outside 1-12 is the month field's error
+        if month in range(1, 13) and field.data and field.data > days_in_month[month - 1]:
             raise ValidationError(_l("This month has no day %(day)d.", day=field.data))
 
 
@@ -168,6 +170,11 @@ class VenueForm(FlaskForm):
     def validate_timezone(self, field: TextField) -> None:
         if field.data not in available_timezones():
             raise ValidationError(_l("Not a known time zone (e.g. Europe/Amsterdam)."))
+
+    def validate_latitude(self, field: FloatField) -> None:
+        # Optional() skips validate_longitude when the longitude is empty: check it here.
+        if field.data is not None and not (self.longitude.raw_data or [""])[0].strip():
+            raise ValidationError(_l("Give both latitude and longitude, or neither."))
 
     def validate_longitude(self, field: FloatField) -> None:
         if (field.data is None) != (self.latitude.data is None):

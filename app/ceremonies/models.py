@@ -159,6 +159,9 @@ class Ceremony(Base):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # First publication: a cancelled edition stays in public feeds only if it was ever
+    # announced there.
+    published_at: Mapped[datetime | None]
 
     series: Mapped[CeremonySeries | None] = relationship()
     venue: Mapped[Venue] = relationship()

@@ -192,6 +192,7 @@ def create_ceremony(
         version=1,
         created_at=now,
         updated_at=now,
+        published_at=now if status == CeremonyStatus.PUBLISHED else None,
     )
     session.add(ceremony)
     session.flush()
@@ -257,6 +258,8 @@ def set_status(
     if status == CeremonyStatus.HELD and ceremony.starts_at > (now or utcnow()):
         raise CeremonyError(_l("An edition can be marked held once it has begun."))
     ceremony.status = status
+    if status == CeremonyStatus.PUBLISHED and ceremony.published_at is None:
+        ceremony.published_at = utcnow()
     ceremony.sequence += 1
     ceremony.version += 1
     ceremony.updated_at = utcnow()

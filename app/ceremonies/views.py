@@ -437,6 +437,9 @@ def _series_form(series: CeremonySeries | None) -> SeriesForm:
 
 
 def _apply_series(form: SeriesForm, series: CeremonySeries) -> None:
+    # Look the venue up first: a query after the changes below would autoflush them, and a
+    # taken slug would fail there (a 500) instead of at commit (a form error).
+    venue = db.session.get(Venue, form.venue_id.data) if form.venue_id.data else None
     series.slug = form.slug.data or ""
     series.title_nl = form.title_nl.data or ""
     series.title_en = form.title_en.data or ""
@@ -445,7 +448,7 @@ def _apply_series(form: SeriesForm, series: CeremonySeries) -> None:
     series.day = form.day.data or 1
     series.start_time = form.start_time.data
     series.duration_minutes = form.duration_minutes.data or 1
-    series.venue = db.session.get(Venue, form.venue_id.data) if form.venue_id.data else None
+    series.venue = venue
     series.base_year = form.base_year.data
     series.organiser_role = OrganiserRole(form.organiser_role.data)
     series.public = bool(form.public.data)

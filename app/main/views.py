@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import jsonify, redirect, url_for
-from flask_login import current_user
+from flask import jsonify
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.main import bp
-
-
-@bp.get("/")
-def index() -> Response:
-    # The public pages arrive with the calendar issue; until then staff land here.
-    if current_user.is_authenticated:
-        return redirect(url_for("ceremonies.editions"))
-    return redirect(url_for("auth.login"))
 
 
 @bp.get("/healthz")

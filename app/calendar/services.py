@@ -1,0 +1,407 @@
+"""Calendar feeds: which editions each feed holds, their iCalendar bytes, and a cache.
+
+Rules from shared/design/CALENDAR.md: CRLF and folding by icalendar; a stable UID per
+edition; SEQUENCE stored and raised by the planner; DTSTAMP and LAST-MODIFIED from the
+stored change time so unchanged data gives identical bytes; a rule-based VTIMEZONE; no
+METHOD on subscription feeds; no personal data or secret links in public feeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from app.auth.models import User
+from app.calendar import ics
+from app.calendar.models import CalendarState, StaffFeedLink
+from app.calendar.timezones import vtimezone
+from app.ceremonies.checks import ItemLike, timetable
+from app.ceremonies.models import Ceremony, CeremonySeries, CeremonyStatus, ProgrammeItem, Venue
+from app.extensions import DbSession
+from app.i18n import pick
+from app.types import utcnow
+
+PRODID = "-//Stichting Sovjet Ereveld//Ereveld//NL"
+REFRESH = "PT6H"  # Google ignores it; Apple, Outlook and Thunderbird honour it
+NEVER_CHANGED = datetime(2000, 1, 1, tzinfo=UTC)
+YEARS_BACK = 2
+CALENDAR_NAMES = {
+    "nl": "Sovjet Ereveld – herdenkingen",
+    "en": "Soviet Field of Honour – commemorations",
+    "ru": "Советское военное кладбище – памятные церемонии",
+}
+STATUS = {
+    CeremonyStatus.DRAFT: "TENTATIVE",
+    CeremonyStatus.PUBLISHED: "CONFIRMED",
+    CeremonyStatus.HELD: "CONFIRMED",
+    CeremonyStatus.CANCELLED: "CANCELLED",
+}
+
+# --- what changed when ----------------------------------------------------------------
+
+TRACKED = (Ceremony, ProgrammeItem, Venue, CeremonySeries)
+
+
+STAMPED = "calendar_stamped"
+
+
+def _track_changes(session: Session, flush_context: object, instances: object) -> None:
+    """Stamp CalendarState whenever a transaction touches anything a feed shows.
+
+    The stamp is the feeds' cache key and Last-Modified, so it must move on every such
+    transaction, even two in one second (HTTP dates have whole seconds): it becomes now,
+    or one second after the previous stamp if that is later. Once per transaction, so
+    a burst of flushes does not push it into the future.
+    """
+    if session.info.get(STAMPED):
+        return
+    touched = any(isinstance(obj, TRACKED) for obj in (*session.new, *session.deleted)) or any(
+        isinstance(obj, TRACKED) and session.is_modified(obj) for obj in session.dirty
+    )
+    if not touched:
+        return
+    with session.no_autoflush:
+        state = session.get(CalendarState, 1)
+        now = utcnow().replace(microsecond=0)
+        if state is None:
+            session.add(CalendarState(id=1, changed_at=now))
+        else:
+            state.changed_at = max(now, state.changed_at + timedelta(seconds=1))
+    session.info[STAMPED] = True
+
+
+def _transaction_over(session: Session, *args: object) -> None:
+    session.info.pop(STAMPED, None)
+
+
+_listening = False
+
+
+def install_change_tracking() -> None:
+    """Listen to every session's flushes, once per process."""
+    global _listening
+    if not _listening:
+        sa.event.listen(Session, "before_flush", _track_changes)
+        sa.event.listen(Session, "after_commit", _transaction_over)
+        sa.event.listen(Session, "after_rollback", _transaction_over)
+        _listening = True
+
+
+_STAMP_QUERY = sa.select(CalendarState.changed_at).where(CalendarState.id == 1)
+_remembered: tuple[float, datetime] | None = None
+
+
+def last_change(session: DbSession, ttl: float = 0.0) -> datetime:
+    """When feed data last changed; with ``ttl``, read at most once per ``ttl`` seconds.
+
+    Feeds are polled far more often than anything changes: remembering the stamp for a
+    second per process takes the database off the hot path, and a change shows up at
+    most that second later.
+    """
+    global _remembered
+    now = time.monotonic()
+    if ttl > 0 and _remembered is not None and now - _remembered[0] < ttl:
+        return _remembered[1]
+    changed = session.scalar(_STAMP_QUERY) or NEVER_CHANGED
+    _remembered = (now, changed)
+    return changed
+
+
+# --- which editions a feed holds ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedScope:
+    """Which editions a feed shows and how much of them."""
+
+    key: Hashable
+    private: bool = False  # drafts, invitation-only editions, internal items
+    series_slug: str | None = None
+    edition_slug: str | None = None
+
+
+PUBLIC_FEED = FeedScope("public")
+
+
+def first_year(today_year: int) -> int:
+    return today_year - YEARS_BACK
+
+
+# The programme columns a feed shows, read as plain rows: loading 800 ORM objects for
+# a ten-year feed cost more than rendering it.
+ITEM_COLUMNS = (
+    ProgrammeItem.ceremony_id,
+    ProgrammeItem.kind,
+    ProgrammeItem.start_time,
+    ProgrammeItem.offset_minutes,
+    ProgrammeItem.duration_minutes,
+    ProgrammeItem.performer,
+    ProgrammeItem.text_nl,
+    ProgrammeItem.text_en,
+    ProgrammeItem.text_ru,
+    ProgrammeItem.printable,
+)
+
+
+@dataclass(frozen=True)
+class FeedData:
+    """A feed's editions in date order, and each edition's programme rows."""
+
+    editions: list[Ceremony]
+    items: dict[int, list[ItemLike]]
+
+
+def feed_editions(session: DbSession, scope: FeedScope, today_year: int) -> FeedData:
+    """The editions of a feed and their programmes: two queries."""
+    query = (
+        sa.select(Ceremony)
+        .options(joinedload(Ceremony.venue))
+        .order_by(Ceremony.starts_at, Ceremony.id)
+    )
+    if scope.edition_slug is not None:
+        query = query.where(Ceremony.slug == scope.edition_slug)
+    else:
+        start = datetime(first_year(today_year), 1, 1, tzinfo=ZoneInfo("Europe/Amsterdam"))
+        query = query.where(Ceremony.starts_at >= start)
+    if scope.series_slug is not None:
+        query = query.join(Ceremony.series).where(CeremonySeries.slug == scope.series_slug)
+    if not scope.private:
+        query = query.where(*public_conditions())
+    editions = list(session.scalars(query))
+    items: dict[int, list[ItemLike]] = {c.id: [] for c in editions}
+    if editions:
+        rows = session.execute(
+            sa.select(*ITEM_COLUMNS)
+            .where(ProgrammeItem.ceremony_id.in_(list(items)))
+            .order_by(ProgrammeItem.ceremony_id, ProgrammeItem.position, ProgrammeItem.id)
+        )
+        for row in rows:
+            items[row.ceremony_id].append(row)
+    return FeedData(editions, items)
+
+
+def public_conditions() -> list[sa.ColumnElement[bool]]:
+    """Public, and announced: published, held, or cancelled after being published."""
+    return [
+        Ceremony.public.is_(True),
+        sa.or_(
+            Ceremony.status.in_([CeremonyStatus.PUBLISHED, CeremonyStatus.HELD]),
+            sa.and_(
+                Ceremony.status == CeremonyStatus.CANCELLED, Ceremony.published_at.is_not(None)
+            ),
+        ),
+    ]
+
+
+def is_public(ceremony: Ceremony) -> bool:
+    if not ceremony.public:
+        return False
+    if ceremony.status in (CeremonyStatus.PUBLISHED, CeremonyStatus.HELD):
+        return True
+    return ceremony.status == CeremonyStatus.CANCELLED and ceremony.published_at is not None
+
+
+# --- iCalendar ------------------------------------------------------------------------
+
+
+def describe(
+    ceremony: Ceremony, items: Sequence[ItemLike], lang: str, private: bool, page_url: str | None
+) -> str:
+    """The plain-text programme that goes into DESCRIPTION."""
+    lines = []
+    for entry in timetable(ceremony, items):
+        if not (entry.item.printable or private):
+            continue
+        # Not strftime: it is a tenth of the whole feed's cost.
+        when = f"{entry.starts.hour:02d}:{entry.starts.minute:02d}"
+        if entry.item.duration_minutes:
+            when += f"–{entry.ends.hour:02d}:{entry.ends.minute:02d}"
+        text = pick(entry.item, "text", lang)
+        if entry.item.performer:
+            text += f" ({entry.item.performer})"
+        lines.append(f"{when} {text}")
+    if private and ceremony.notes:
+        lines += ["", ceremony.notes]
+    if page_url:
+        lines += ["", page_url]
+    return "\n".join(lines)
+
+
+def location(venue: Venue) -> str:
+    return f"{venue.name}, {venue.address}" if venue.address else venue.name
+
+
+def edition_event(
+    ceremony: Ceremony,
+    items: Sequence[ItemLike],
+    lang: str,
+    private: bool,
+    page_url: Callable[[Ceremony], str | None],
+) -> bytes:
+    """One VEVENT; everything in it comes from stored data, so the bytes are stable."""
+    url = page_url(ceremony)
+    venue = ceremony.venue
+    tzid = venue.timezone
+    zone = ZoneInfo(tzid)
+    props = [
+        "BEGIN:VEVENT",
+        f"UID:{ics.text(ceremony.uid)}",
+        f"DTSTAMP:{ics.utc(ceremony.updated_at)}",
+        f"CREATED:{ics.utc(ceremony.created_at)}",
+        f"LAST-MODIFIED:{ics.utc(ceremony.updated_at)}",
+        f"SEQUENCE:{ceremony.sequence}",
+        f"STATUS:{STATUS[ceremony.status]}",
+        f"SUMMARY:{ics.text(ceremony.title(lang))}",
+        f"DTSTART;TZID={tzid}:{ics.local(ceremony.starts_at.astimezone(zone))}",
+        f"DTEND;TZID={tzid}:{ics.local(ceremony.ends_at.astimezone(zone))}",
+        f"LOCATION:{ics.text(location(venue))}",
+    ]
+    if venue.latitude is not None and venue.longitude is not None:
+        props.append(f"GEO:{venue.latitude:.6f};{venue.longitude:.6f}")
+    props.append(f"DESCRIPTION:{ics.text(describe(ceremony, items, lang, private, url))}")
+    if url:
+        props.append(f"URL;VALUE=URI:{url}")
+    props += [f"CLASS:{'PUBLIC' if ceremony.public else 'PRIVATE'}", "TRANSP:OPAQUE", "END:VEVENT"]
+    return ics.lines(props)
+
+
+@lru_cache(maxsize=64)
+def vtimezone_bytes(tzid: str, first: int, last: int) -> bytes:
+    return bytes(vtimezone(tzid, first, last).to_ical())
+
+
+def build_calendar(
+    feed: FeedData,
+    *,
+    lang: str,
+    name: str,
+    source_url: str | None,
+    private: bool,
+    page_url: Callable[[Ceremony], str | None],
+    years: tuple[int, int],
+) -> bytes:
+    """A complete VCALENDAR for a subscription feed or a download (no METHOD)."""
+    header = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        f"NAME:{ics.text(name)}",
+        f"X-WR-CALNAME:{ics.text(name)}",
+        "X-WR-TIMEZONE:Europe/Amsterdam",
+        f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}",
+        f"X-PUBLISHED-TTL:{REFRESH}",
+    ]
+    if source_url:
+        header.append(f"SOURCE;VALUE=URI:{source_url}")
+    editions = feed.editions
+    zones = sorted({c.venue.timezone for c in editions} | {"Europe/Amsterdam"})
+    low = min([years[0], *(c.local_start.year for c in editions)])
+    high = max([years[1], *(c.local_end.year for c in editions)])
+    parts = [ics.lines(header)]
+    parts += [vtimezone_bytes(tzid, low, high) for tzid in zones]
+    parts += [edition_event(c, feed.items[c.id], lang, private, page_url) for c in editions]
+    parts.append(b"END:VCALENDAR\r\n")
+    return b"".join(parts)
+
+
+# --- cache ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    body: bytes
+    etag: str
+    last_modified: datetime
+
+
+def rendered(body: bytes, last_modified: datetime) -> RenderedFeed:
+    return RenderedFeed(body, hashlib.sha256(body).hexdigest()[:40], last_modified)
+
+
+class FeedCache:
+    """Rendered feeds by (feed, language, host, data version); a bounded LRU.
+
+    The key holds the data's last change, so an edit makes old entries unreachable and
+    they age out; a hit does no query beyond reading that stamp and no rendering.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: OrderedDict[Hashable, RenderedFeed] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+        self.renders = 0  # for tests and benchmarks: how often we really rendered
+
+    def get_or_render(self, key: Hashable, render: Callable[[], RenderedFeed]) -> RenderedFeed:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+                return hit
+        feed = render()
+        with self._lock:
+            self.renders += 1
+            self._entries[key] = feed
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return feed
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+feed_cache = FeedCache()
+
+
+# --- personal staff feeds ------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_staff_feed_link(session: DbSession, user: User) -> str:
+    """A new secret feed token for ``user``; an older one stops working."""
+    token = secrets.token_urlsafe(32)
+    link = session.scalar(sa.select(StaffFeedLink).where(StaffFeedLink.user_id == user.id))
+    if link is None:
+        session.add(
+            StaffFeedLink(user_id=user.id, token_hash=token_hash(token), created_at=utcnow())
+        )
+    else:
+        link.token_hash = token_hash(token)
+        link.created_at = utcnow()
+    session.flush()
+    return token
+
+
+def revoke_staff_feed_link(session: DbSession, user: User) -> None:
+    session.execute(sa.delete(StaffFeedLink).where(StaffFeedLink.user_id == user.id))
+
+
+def staff_feed_link(session: DbSession, user: User) -> StaffFeedLink | None:
+    return session.scalar(sa.select(StaffFeedLink).where(StaffFeedLink.user_id == user.id))
+
+
+def staff_for_token(session: DbSession, token: str) -> User | None:
+    """The active staff member whose feed token this is; None for any other token."""
+    if not 20 <= len(token) <= 100:
+        return None
+    user = session.scalar(
+        sa.select(User)
+        .join(StaffFeedLink, StaffFeedLink.user_id == User.id)
+        .where(StaffFeedLink.token_hash == token_hash(token))
+    )
+    return user if user is not None and user.active else None

@@ -1,0 +1,280 @@
+"""Feeds, the subscribe page, the JSON API and the staff feed link."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import segno
+import sqlalchemy as sa
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from app.auth.access import viewer_required
+from app.calendar import bp
+from app.calendar.services import (
+    CALENDAR_NAMES,
+    PUBLIC_FEED,
+    FeedScope,
+    RenderedFeed,
+    build_calendar,
+    feed_cache,
+    feed_editions,
+    first_year,
+    issue_staff_feed_link,
+    last_change,
+    public_conditions,
+    rendered,
+    revoke_staff_feed_link,
+    staff_for_token,
+)
+from app.ceremonies.models import Ceremony, CeremonySeries
+from app.extensions import db
+from app.i18n import current_language
+from app.types import local_today
+
+FEED_LANGUAGES = ("nl", "en", "ru")
+YEARS_AHEAD = 10
+
+
+def base_url() -> str:
+    """Where links in feeds point: the configured public address, else this host."""
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    return str(configured).rstrip("/") if configured else request.host_url.rstrip("/")
+
+
+def feed_language() -> str:
+    lang = request.args.get("lang", "nl")
+    return lang if lang in FEED_LANGUAGES else "nl"
+
+
+def public_page(ceremony: Ceremony) -> str:
+    return base_url() + url_for("public.edition", slug=ceremony.slug)
+
+
+def staff_page(ceremony: Ceremony) -> str:
+    return base_url() + url_for("ceremonies.edition", slug=ceremony.slug)
+
+
+def _serve(
+    feed: RenderedFeed, *, filename: str, personal: bool, mimetype: str = "text/calendar"
+) -> Response:
+    """Conditional answer: 304 when the client has these bytes already."""
+    response = Response(feed.body, mimetype=mimetype)
+    response.set_etag(feed.etag)
+    response.last_modified = feed.last_modified
+    if personal:
+        # A secret link: no shared cache may keep it, no search engine may list it.
+        response.cache_control.private = True
+        response.cache_control.no_cache = True
+        response.headers["X-Robots-Tag"] = "noindex"
+    else:
+        response.cache_control.public = True
+        response.cache_control.max_age = 300
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response.make_conditional(request)
+
+
+def stamp() -> datetime:
+    return last_change(db.session, current_app.config["CALENDAR_STAMP_TTL"])
+
+
+def _feed(scope: FeedScope, *, name: str, filename: str, public_source: bool) -> Response:
+    """A feed from the cache, rendered only when its data changed since it was cached.
+
+    Everything before the cache lookup is cheap on purpose: this runs for every poll.
+    """
+    lang = feed_language()
+    changed = stamp()
+    year = local_today().year
+    page: Callable[[Ceremony], str | None] = staff_page if scope.private else public_page
+
+    def render() -> RenderedFeed:
+        body = build_calendar(
+            feed_editions(db.session, scope, year),
+            lang=lang,
+            name=name,
+            # The address a subscriber used; secret links never go into a feed.
+            source_url=request.url if public_source else None,
+            private=scope.private,
+            page_url=page,
+            years=(first_year(year), year + YEARS_AHEAD),
+        )
+        return rendered(body, changed)
+
+    key: Hashable = (scope.key, lang, request.host, changed, year)
+    feed = feed_cache.get_or_render(key, render)
+    return _serve(feed, filename=filename, personal=scope.private)
+
+
+@bp.get("/calendar.ics")
+def public_feed() -> Response:
+    """Every announced public edition of the past two years and the future."""
+    name = CALENDAR_NAMES[feed_language()]
+    return _feed(PUBLIC_FEED, name=name, filename="ereveld.ics", public_source=True)
+
+
+@bp.get("/calendar/<series_slug>.ics")
+def series_feed(series_slug: str) -> Response:
+    series = db.session.scalar(sa.select(CeremonySeries).where(CeremonySeries.slug == series_slug))
+    if series is None:
+        abort(404)
+    lang = feed_language()
+    name = f"{CALENDAR_NAMES[lang]}: {series.title(lang)}"
+    scope = FeedScope(("series", series_slug), series_slug=series_slug)
+    return _feed(scope, name=name, filename=f"ereveld-{series_slug}.ics", public_source=True)
+
+
+@bp.get("/ceremonies/<slug>.ics")
+def edition_file(slug: str) -> Response:
+    """One edition, for "add to my calendar"."""
+    ceremony = db.session.scalar(
+        sa.select(Ceremony).where(Ceremony.slug == slug, *public_conditions())
+    )
+    if ceremony is None:
+        abort(404)
+    scope = FeedScope(("edition", slug), edition_slug=slug)
+    return _feed(
+        scope, name=ceremony.title(feed_language()), filename=f"{slug}.ics", public_source=False
+    )
+
+
+@bp.get("/calendar/staff/<token>.ics")
+def staff_feed(token: str) -> Response:
+    """A staff member's feed with drafts and internal items, by secret link."""
+    user = staff_for_token(db.session, token)
+    if user is None:
+        abort(404)
+    scope = FeedScope(("staff",), private=True)
+    name = f"{CALENDAR_NAMES[feed_language()]} (staff)"
+    return _feed(scope, name=name, filename="ereveld-staff.ics", public_source=False)
+
+
+# --- subscribe page ---------------------------------------------------------------
+
+
+def subscribe_links(feed_url: str) -> dict[str, Any]:
+    webcal = "webcal://" + feed_url.split("://", 1)[1]
+    return {
+        "https": feed_url,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=":/"),
+        "qr": Markup(segno.make(feed_url, error="m").svg_inline(scale=3)),  # noqa: S704
+    }
+
+
+@bp.get("/calendar")
+def subscribe() -> str:
+    """How to subscribe, in nl, en and ru, with links for every client and a QR code."""
+    lang = current_language()
+    params: dict[str, Any] = {} if lang == "nl" else {"lang": lang}
+    series = db.session.scalars(
+        sa.select(CeremonySeries)
+        .where(CeremonySeries.active.is_(True), CeremonySeries.public.is_(True))
+        .order_by(CeremonySeries.month, CeremonySeries.day)
+    ).all()
+    feeds = [
+        {
+            "title": CALENDAR_NAMES[lang],
+            "what": _("Every public ceremony: the past two years and all coming ones."),
+            **subscribe_links(base_url() + url_for("calendar.public_feed", **params)),
+        }
+    ]
+    for one in series:
+        url = base_url() + url_for("calendar.series_feed", series_slug=one.slug, **params)
+        feeds.append(
+            {
+                "title": one.title(lang),
+                "what": _("Only this ceremony, every year."),
+                **subscribe_links(url),
+            }
+        )
+    return render_template("calendar/subscribe.html", feeds=feeds)
+
+
+# --- JSON for the foundation's website ----------------------------------------------
+
+
+def edition_json(ceremony: Ceremony) -> dict[str, Any]:
+    venue = ceremony.venue
+    return {
+        "slug": ceremony.slug,
+        "series": ceremony.series.slug if ceremony.series else None,
+        "title": {"nl": ceremony.title_nl, "en": ceremony.title_en, "ru": ceremony.title_ru},
+        "starts_at": ceremony.local_start.isoformat(),
+        "ends_at": ceremony.local_end.isoformat(),
+        "status": ceremony.status.value,
+        "anniversary": ceremony.anniversary,
+        "venue": {
+            "name": venue.name,
+            "address": venue.address,
+            "latitude": venue.latitude,
+            "longitude": venue.longitude,
+            "timezone": venue.timezone,
+        },
+        "url": public_page(ceremony),
+        "ics_url": base_url() + url_for("calendar.edition_file", slug=ceremony.slug),
+    }
+
+
+@bp.get("/api/ceremonies.json")
+def api_editions() -> Response | tuple[Response, int]:
+    raw_year = request.args.get("year")
+    year: int | None = None
+    if raw_year is not None:
+        if not raw_year.isdigit() or not 1945 <= int(raw_year) <= 2200:
+            refusal = jsonify(error="year must be a year between 1945 and 2200")
+            refusal.headers["Access-Control-Allow-Origin"] = "*"
+            return refusal, 400
+        year = int(raw_year)
+    changed = stamp()
+    today = local_today().year
+
+    def render() -> RenderedFeed:
+        editions = feed_editions(db.session, PUBLIC_FEED, today).editions
+        if year is not None:
+            editions = [c for c in editions if c.year == year]
+        body = current_app.json.dumps([edition_json(c) for c in editions]).encode()
+        return rendered(body, changed)
+
+    key: Hashable = ("json", year, request.host, changed, today)
+    feed = feed_cache.get_or_render(key, render)
+    response = _serve(feed, filename="ceremonies.json", personal=False, mimetype="application/json")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# --- the staff member's own feed link ------------------------------------------------
+
+
+@bp.post("/staff/account/feed")
+@viewer_required
+def new_staff_feed() -> Response:
+    token = issue_staff_feed_link(db.session, current_user)
+    db.session.commit()
+    url = base_url() + url_for("calendar.staff_feed", token=token)
+    flash(_("Your personal feed (copy it now, it is shown only once): %(url)s", url=url), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/staff/account/feed/revoke")
+@viewer_required
+def revoke_staff_feed() -> Response:
+    revoke_staff_feed_link(db.session, current_user)
+    db.session.commit()
+    flash(_("Your personal feed link no longer works."), "success")
+    return redirect(url_for("auth.account"))

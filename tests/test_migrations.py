@@ -1,0 +1,325 @@
+"""Migrations on real, empty databases: no drift from the models, down and up again, and
+table rebuilds on a populated database that keep every row.
+
+SQLite runs on files in tmp_path. With TEST_DATABASE_URL set, each test gets a throwaway
+PostgreSQL database of its own (the suite's database holds the tables that conftest made
+with create_all, so migrations could not start from empty there). Tests about SQLite
+itself (the env.py guard, the connection pragmas) always run on a SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import psycopg
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+from sqlalchemy.engine import make_url
+
+from app import PROJECT_ROOT, create_app, normalise_database_url
+from app.auth.models import Role
+from app.auth.services import create_user
+from app.extensions import db
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+MIGRATIONS = PROJECT_ROOT / "migrations"
+FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+
+# (table, column, old length, new length): widening a column makes batch mode rebuild the
+# table on SQLite (create a copy, copy the rows, drop the old table, rename). With foreign
+# keys on, dropping `venue` nulls or refuses the rows that point at it, and dropping
+# `ceremony` deletes every programme item through ON DELETE CASCADE.
+VENUE = ("venue", "address", 500, 600)
+CEREMONY = ("ceremony", "title_ru", 200, 250)
+
+REVISION = '''"""Synthetic: widen columns, rebuilding the tables on SQLite.
+
+Revision ID: 9999
+Revises: {head}
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # PostgreSQL alters in place; it cannot drop a table that others reference.
+    recreate = "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+{upgrade}
+
+
+def downgrade() -> None:
+{downgrade}
+'''
+
+ALTER = """    with op.batch_alter_table("{table}", recreate={recreate}) as b:
+        b.alter_column("{column}", existing_type=sa.String({old}), type_=sa.String({new}))"""
+
+FAILING_REVISION = '''"""Synthetic: a migration that fails half-way.
+
+Revision ID: 9999
+Revises: {head}
+"""
+from alembic import op
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("SELECT 1")
+    raise ValueError("this migration fails")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+# --- databases and apps ---------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> Iterator[str]:
+    """An empty database: a SQLite file, or a PostgreSQL database made for this test."""
+    if not POSTGRES_URL:
+        yield sqlite_url
+        return
+    name = f"ereveld_mig_{uuid.uuid4().hex[:12]}"
+    # Through the server's maintenance database: the suite's own database is never touched.
+    admin = make_conninfo(POSTGRES_URL, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        url = make_url(normalise_database_url(POSTGRES_URL)).set(database=name)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def in_app_context(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """An app on ``url``, inside its app context; its engine closed afterwards."""
+    monkeypatch.setenv("EREVELD_INSTANCE_PATH", str(tmp_path / "instance"))
+    for name in ("DATABASE_URL", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "x" * 40, **FAST_ARGON2}
+    )
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def migrated_app(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Flask]:
+    """An app on an empty database of the backend under test (nothing migrated yet)."""
+    yield from in_app_context(database_url, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def sqlite_app(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """An app on an empty SQLite file, whatever TEST_DATABASE_URL says."""
+    yield from in_app_context(sqlite_url, tmp_path, monkeypatch)
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def current_head() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+def migrations_with(tmp_path: Path, revision: str, env_py: str | None = None) -> str:
+    """A copy of migrations/ with one extra revision on top of the head (and another env.py)."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "versions" / "9999_synthetic.py").write_text(revision.format(head=current_head()))
+    if env_py is not None:
+        (copy / "env.py").write_text(env_py)
+    return str(copy)
+
+
+def rebuild_revision(*changes: tuple[str, str, int, int]) -> str:
+    def alters(direction: str) -> str:
+        return "\n".join(
+            ALTER.format(
+                table=table,
+                column=column,
+                recreate="recreate" if direction == "up" else '"auto"',
+                old=old if direction == "up" else new,
+                new=new if direction == "up" else old,
+            )
+            for table, column, old, new in changes
+        )
+
+    # The template's own braces are the revision's; only {head} is filled in later.
+    return REVISION.replace("{upgrade}", alters("up")).replace("{downgrade}", alters("down"))
+
+
+def table_names() -> set[str]:
+    return set(sa.inspect(db.engine).get_table_names())
+
+
+def model_tables() -> set[str]:
+    return {table.name for table in db.metadata.sorted_tables}
+
+
+def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table but alembic_version, in primary-key order."""
+    metadata = sa.MetaData()
+    metadata.reflect(db.engine)
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    with db.engine.connect() as connection:
+        for name in sorted(metadata.tables):
+            if name == "alembic_version":
+                continue
+            table = metadata.tables[name]
+            order = list(table.primary_key.columns) or list(table.columns)
+            found[name] = [tuple(r) for r in connection.execute(sa.select(table).order_by(*order))]
+    return found
+
+
+def row_counts(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, int]:
+    return {name: len(table_rows) for name, table_rows in rows.items()}
+
+
+def populate(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
+    """Demo data (venues, series, two years of editions with programmes) and a user."""
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    create_user(db.session, "planner@example.org", "correct horse battery", Role.PLANNER)
+    db.session.commit()
+    db.session.remove()
+    rows = snapshot()
+    for table in ("venue", "ceremony_series", "ceremony", "programme_item", "user_account"):
+        assert rows[table], f"no rows in {table}: the test would prove nothing"
+    return rows
+
+
+def column_length(table: str, column: str) -> int | None:
+    columns = {c["name"]: c for c in sa.inspect(db.engine).get_columns(table)}
+    return getattr(columns[column]["type"], "length", None)
+
+
+def pragma(name: str) -> Any:
+    with db.engine.connect() as connection:
+        return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+
+def foreign_key_problems() -> list[Any]:
+    with db.engine.connect() as connection:
+        return list(connection.exec_driver_sql("PRAGMA foreign_key_check").all())
+
+
+# --- tests ----------------------------------------------------------------------------
+
+
+def test_upgrade_matches_models_and_downgrades(migrated_app: Flask) -> None:
+    flask_migrate.upgrade()
+    assert table_names() == model_tables() | {"alembic_version"}
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == [], "models and migrations differ: write a revision"
+
+    flask_migrate.downgrade(revision="base")
+    assert table_names() == {"alembic_version"}
+
+    flask_migrate.upgrade()
+    assert table_names() == model_tables() | {"alembic_version"}
+    with db.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == current_head()
+
+
+def test_table_rebuild_keeps_every_row(migrated_app: Flask, tmp_path: Path) -> None:
+    flask_migrate.upgrade()
+    before = populate(migrated_app)
+
+    flask_migrate.upgrade(directory=migrations_with(tmp_path, rebuild_revision(VENUE, CEREMONY)))
+
+    after = snapshot()
+    assert row_counts(after) == row_counts(before)
+    assert after == before  # not a row lost, not a foreign key nulled
+    assert column_length("venue", "address") == 600
+    assert column_length("ceremony", "title_ru") == 250
+    if db.engine.dialect.name == "sqlite":
+        assert foreign_key_problems() == []
+        assert pragma("foreign_keys") == 1
+
+
+def test_the_env_guard_is_what_keeps_the_rows(sqlite_app: Flask, tmp_path: Path) -> None:
+    """Without env.py's foreign-keys-off guard the same rebuild loses the programmes.
+
+    This proves that the test above can fail: it is the guard, not luck, that passes it.
+    """
+    flask_migrate.upgrade()
+    before = populate(sqlite_app)
+    env_py = (MIGRATIONS / "env.py").read_text()
+    unguarded = env_py.replace('"PRAGMA foreign_keys=OFF"', '"PRAGMA foreign_keys=ON"')
+    assert unguarded != env_py, "env.py no longer switches foreign keys off: update this test"
+
+    flask_migrate.upgrade(
+        directory=migrations_with(tmp_path, rebuild_revision(CEREMONY), unguarded)
+    )
+
+    after = snapshot()
+    assert row_counts(after) != row_counts(before)
+    assert row_counts(after)["programme_item"] == 0  # cascaded away with the old table
+    assert row_counts(after)["ceremony"] == row_counts(before)["ceremony"]
+
+
+def test_app_connections_have_the_sqlite_pragmas(sqlite_app: Flask) -> None:
+    flask_migrate.upgrade()  # migrating switches foreign keys off on its connection
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    # The session's connection, the one views and services use.
+    assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+    assert db.session.execute(sa.text("PRAGMA busy_timeout")).scalar() == 5000
+    db.session.rollback()
+
+
+def test_failed_migration_leaves_foreign_keys_on(sqlite_app: Flask, tmp_path: Path) -> None:
+    """A migration that raises must not hand its foreign-keys-off connection to the app."""
+    flask_migrate.upgrade()
+    with pytest.raises(ValueError, match="this migration fails"):
+        flask_migrate.upgrade(directory=migrations_with(tmp_path, FAILING_REVISION))
+    assert pragma("foreign_keys") == 1
