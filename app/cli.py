@@ -19,10 +19,12 @@ from flask_babel import force_locale
 
 from app.auth.models import Role, User
 from app.auth.services import AccountError, create_user, find_by_email, verify_password
-from app.ceremonies.checks import timetable, warnings
+from app.ceremonies.checks import warnings
+from app.ceremonies.errors import CeremonyError
 from app.ceremonies.models import Ceremony
 from app.ceremonies.seed import seed
-from app.ceremonies.services import CeremonyError, editions_in_year, schedule_year
+from app.ceremonies.services import editions_in_year, schedule_year
+from app.ceremonies.timing import timetable
 from app.extensions import db
 from app.types import local_today
 

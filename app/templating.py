@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_time
+from flask_babel import format_date, format_datetime, format_decimal, format_time
 
+from app.auth.forms import ROLE_LABELS
+from app.auth.models import Role
 from app.ceremonies.forms import ITEM_KIND_LABELS, ORGANISER_ROLE_LABELS
 from app.ceremonies.models import ItemKind, OrganiserRole
 from app.ceremonies.services import status_label
@@ -36,10 +38,19 @@ def register(app: Flask) -> None:
     def organiser(value: OrganiserRole) -> str:
         return str(ORGANISER_ROLE_LABELS[value])
 
+    def coordinate(value: float) -> str:
+        return str(format_decimal(value, format="#0.0000"))
+
     app.jinja_env.globals.update(
+        coordinate=coordinate,
+        role_label=role_label,
         status_label=status_label,
         current_language=current_language,
         page_languages=page_languages,
         ordinal_commemoration=ordinal_commemoration,
         format_time=format_time,
     )
+
+
+def role_label(role: Role) -> str:
+    return str(ROLE_LABELS[role])

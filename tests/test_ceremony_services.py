@@ -10,16 +10,14 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from app.ceremonies.errors import CeremonyError, EditConflict
 from app.ceremonies.models import Ceremony, CeremonyStatus, ItemKind, ProgrammeItem, Venue
 from app.ceremonies.services import (
     CeremonyData,
-    CeremonyError,
-    EditConflict,
     ProgrammeItemData,
     add_item,
     copy_to_year,
     create_ceremony,
-    local_datetime,
     move_item,
     save_as_series_default,
     schedule_year,
@@ -27,6 +25,7 @@ from app.ceremonies.services import (
     slugify,
     update_ceremony,
 )
+from app.ceremonies.timing import local_datetime
 from app.extensions import db
 from tests.conftest import series
 
@@ -258,3 +257,19 @@ def test_deleting_an_edition_deletes_its_programme(
     db.session.delete(ceremony)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ProgrammeItem)) == 0
+
+
+def test_an_item_with_a_clock_time_goes_to_its_place(
+    app: Flask, edition: Callable[..., Ceremony]
+) -> None:
+    ceremony = edition("4-mei", 2026)
+    poem = ProgrammeItemData(ItemKind.POEM, time(19, 52), None, 3, "", "Gedicht", "", "", True)
+    add_item(ceremony, poem)
+    db.session.commit()
+    db.session.expire_all()
+    kinds = [i.kind for i in ceremony.items]
+    assert kinds.index(ItemKind.POEM) == kinds.index(ItemKind.BELLS) - 1
+    assert [i.position for i in ceremony.items] == list(range(len(kinds)))
+    loose = ProgrammeItemData(ItemKind.MUSIC, None, None, 3, "", "Muziek", "", "", True)
+    add_item(ceremony, loose)
+    assert ceremony.items[-1].kind == ItemKind.MUSIC  # no clock time: at the end

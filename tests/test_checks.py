@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from app.ceremonies.checks import flag_note, timetable, warnings
+from app.ceremonies.checks import flag_note, warnings
 from app.ceremonies.models import Ceremony, ItemKind, ProgrammeItem
 from app.ceremonies.services import ProgrammeItemData, add_item
+from app.ceremonies.timing import timetable
 from app.extensions import db
 
 AMS = ZoneInfo("Europe/Amsterdam")

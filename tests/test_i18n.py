@@ -1,21 +1,26 @@
-"""The Dutch translation: complete, current, compiled, and what staff actually see.
+"""The translations: complete, current, compiled, and what visitors and staff see.
 
-The interface is written in English (gettext msgids) and translated in
-translations/nl/LC_MESSAGES/messages.po. After wrapping a new string, run
-``make extract-messages``, translate it in the .po and ``make translations``.
+The interface is written in English (gettext msgids) and translated to Dutch
+(translations/nl, every page) and Russian (translations/ru, the public pages only).
+After wrapping a new string, run ``make extract-messages``, translate it in both .po
+files and ``make translations``.
 """
 
 from __future__ import annotations
 
+import gettext
 import html
 import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -23,17 +28,49 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.auth.models import Role, User
-from app.ceremonies.models import Ceremony
+from app.calendar.services import CALENDAR_NAMES
+from app.ceremonies.models import Ceremony, CeremonySeries, CeremonyStatus
+from app.ceremonies.services import set_status
+from app.extensions import db
+from app.types import local_today
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 TEMPLATE = TRANSLATIONS / "messages.pot"
-DUTCH_PO = TRANSLATIONS / "nl" / "LC_MESSAGES" / "messages.po"
-DUTCH_MO = DUTCH_PO.with_suffix(".mo")
+
+
+@dataclass(frozen=True)
+class Language:
+    """A translation of the interface and what its Plural-Forms must say."""
+
+    code: str
+    num_plurals: int
+    plural_forms: dict[int, int]  # n -> the index of the plural form used for it
+
+    @property
+    def po(self) -> Path:
+        return TRANSLATIONS / self.code / "LC_MESSAGES" / "messages.po"
+
+    @property
+    def mo(self) -> Path:
+        return self.po.with_suffix(".mo")
+
+
+DUTCH = Language("nl", 2, {0: 1, 1: 0, 2: 1, 5: 1, 21: 1})
+# Russian: 1, 21, 101 take the first form; 2-4, 22-24 the second; 0, 5-20, 25-30 and
+# 111-114 the third.
+RUSSIAN = Language(
+    "ru",
+    3,
+    {0: 2, 1: 0, 2: 1, 4: 1, 5: 2, 11: 2, 12: 2, 14: 2, 21: 0, 22: 1, 25: 2, 101: 0, 111: 2},
+)
+LANGUAGES = [DUTCH, RUSSIAN]
+each_language = pytest.mark.parametrize("language", LANGUAGES, ids=lambda lang: lang.code)
 
 # A %-format conversion as Python (and Jinja's newstyle gettext, which %-formats every
 # template string) reads it: %(name)s, %(n)d, %d, %%.
 PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[#0 +-]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[diouxXeEfFgGcrsa%]")
+CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 
 MessageKey = str | tuple[str, str]
 
@@ -71,6 +108,16 @@ def messages(catalogue: Catalog) -> Iterator[Message]:
     return (message for message in catalogue if message.id)
 
 
+@cache
+def translated(language: str, msgid: str) -> str:
+    """The translation of a (singular) msgid, as the catalogue of ``language`` has it."""
+    message = read_catalogue(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").get(msgid)
+    assert message is not None, f"{msgid!r} is not in the {language} catalogue"
+    assert isinstance(message.string, str)
+    assert message.string, f"{msgid!r} is untranslated in the {language} catalogue"
+    return message.string
+
+
 def translation_problems(message: Message, num_plurals: int) -> list[str]:
     """What is wrong with one entry of the .po, as readable lines."""
     problems = []
@@ -80,7 +127,7 @@ def translation_problems(message: Message, num_plurals: int) -> list[str]:
     translations = strings(message)
     if isinstance(ids, str):
         sources = [ids]
-    else:  # Dutch: form 0 is the singular, form 1 the plural
+    else:  # form 0 is (at least) the singular; every other form answers the plural
         sources = [ids[0], *[ids[1]] * (num_plurals - 1)]
         if len(translations) != num_plurals:
             problems.append(f"has {len(translations)} plural forms, not {num_plurals}")
@@ -98,22 +145,43 @@ def translation_problems(message: Message, num_plurals: int) -> list[str]:
     return problems
 
 
-# --- the catalogue --------------------------------------------------------------------
+def english_left(text: str, catalogue: Catalog) -> list[str]:
+    """Translated msgids (phrases only) that a page shows in English all the same.
+
+    Single words ("Start", "Status") also occur in markup and data, so only msgids with
+    a space and without placeholders count.
+    """
+    return sorted(
+        message.id
+        for message in messages(catalogue)
+        if isinstance(message.id, str)
+        and " " in message.id
+        and not PLACEHOLDER.search(message.id)
+        and message.string != message.id
+        and message.id in text
+    )
 
 
-def test_dutch_catalogue_header() -> None:
-    catalogue = read_catalogue(DUTCH_PO)
-    assert str(catalogue.locale) == "nl"
-    assert not catalogue.fuzzy, "the header of the nl catalogue is marked fuzzy"
-    assert catalogue.num_plurals == 2
-    assert catalogue.plural_expr == "(n != 1)"
+# --- the catalogues -------------------------------------------------------------------
 
 
-def test_every_message_is_translated() -> None:
+@each_language
+def test_catalogue_header(language: Language) -> None:
+    catalogue = read_catalogue(language.po)
+    assert str(catalogue.locale) == language.code
+    assert not catalogue.fuzzy, f"the header of the {language.code} catalogue is marked fuzzy"
+    assert catalogue.num_plurals == language.num_plurals
+    plural = gettext.c2py(catalogue.plural_expr)
+    chosen = {n: plural(n) for n in language.plural_forms}
+    assert chosen == language.plural_forms, f"Plural-Forms: {catalogue.plural_expr}"
+
+
+@each_language
+def test_every_message_is_translated(language: Language) -> None:
     """No empty, fuzzy or half-done entry; placeholders exactly as in the msgid."""
-    catalogue = read_catalogue(DUTCH_PO)
+    catalogue = read_catalogue(language.po)
     found = list(messages(catalogue))
-    assert len(found) > 100, "the nl catalogue is (nearly) empty"
+    assert len(found) > 100, f"the {language.code} catalogue is (nearly) empty"
     problems = [
         f"{key(message)!r}: {problem}"
         for message in found
@@ -123,7 +191,18 @@ def test_every_message_is_translated() -> None:
     problems += [
         f"{key(message)!r}: {error}" for message, errors in catalogue.check() for error in errors
     ]
-    assert not problems, "translations/nl/LC_MESSAGES/messages.po:\n" + "\n".join(problems)
+    where = language.po.relative_to(ROOT)
+    assert not problems, f"{where}:\n" + "\n".join(problems)
+
+
+def test_russian_is_russian() -> None:
+    """Every Russian entry is written in Cyrillic, apart from names and formats."""
+    latin_only = sorted(
+        repr(key(message))
+        for message in messages(read_catalogue(RUSSIAN.po))
+        if not any(CYRILLIC.search(string) for string in strings(message))
+    )
+    assert not latin_only, "Russian translations without Cyrillic:\n" + "\n".join(latin_only)
 
 
 def test_placeholder_check_catches_mistakes() -> None:
@@ -139,6 +218,16 @@ def test_placeholder_check_catches_mistakes() -> None:
     assert translation_problems(Message("Done", "100% klaar"), 2)
     half = Message(("%(num)d item", "%(num)d items"), ("%(num)d onderdeel", ""))
     assert translation_problems(half, 2) == ["form 1 is empty"]
+
+    plural = ("%(num)d item", "%(num)d items")
+    russian = Message(plural, ("%(num)d пункт", "%(num)d пункта", "%(num)d пунктов"))
+    assert translation_problems(russian, 3) == []
+    two_forms = Message(plural, ("%(num)d пункт", "%(num)d пунктов"))
+    assert translation_problems(two_forms, 3) == ["has 2 plural forms, not 3"]
+    no_number = Message(plural, ("один пункт", "%(num)d пункта", "%(num)d пунктов"))
+    assert translation_problems(no_number, 3)  # form 0 also serves 21, 31, ...
+    third_empty = Message(plural, ("%(num)d пункт", "%(num)d пункта", " "))
+    assert translation_problems(third_empty, 3) == ["form 2 is empty"]
 
 
 def extract_from_code(target: Path) -> Catalog:
@@ -166,46 +255,83 @@ def extract_from_code(target: Path) -> Catalog:
     return read_catalogue(target)
 
 
-def test_catalogues_cover_the_code(tmp_path: Path) -> None:
-    """Every string wrapped in app/ or templates/ today is in the .pot and translated.
+@pytest.fixture(scope="module")
+def in_code(tmp_path_factory: pytest.TempPathFactory) -> dict[MessageKey, Message]:
+    """Every string wrapped in app/ or templates/ today, by key (extracted once)."""
+    extracted = extract_from_code(tmp_path_factory.mktemp("extract") / "messages.pot")
+    return {key(message): message for message in messages(extracted)}
 
-    A newly wrapped string fails here until ``make extract-messages`` has run and the
-    string is translated in translations/nl/LC_MESSAGES/messages.po.
+
+def where(message: Message) -> str:
+    places = ", ".join(f"{path}:{line}" for path, line in message.locations) or "no location"
+    return f"{key(message)!r} ({places})"
+
+
+def test_template_is_current(in_code: dict[MessageKey, Message]) -> None:
+    """translations/messages.pot holds exactly the strings wrapped in the code today.
+
+    A newly wrapped (or unwrapped) string fails here until ``make extract-messages``.
     """
-    extracted = extract_from_code(tmp_path / "messages.pot")
-    wanted = {key(message): message for message in messages(extracted)}
-    assert any("templates/" in path for m in wanted.values() for path, _ in m.locations), (
+    assert any("templates/" in path for m in in_code.values() for path, _ in m.locations), (
         "no message came from templates/: is the [jinja2: templates/**.html] section of "
         "babel.cfg still right?"
     )
-    assert any("app/" in path for m in wanted.values() for path, _ in m.locations)
+    assert any("app/" in path for m in in_code.values() for path, _ in m.locations)
 
-    template = {key(message) for message in messages(read_catalogue(TEMPLATE))}
-    dutch = {key(message) for message in messages(read_catalogue(DUTCH_PO))}
-
-    def where(message: MessageKey) -> str:
-        places = ", ".join(f"{path}:{line}" for path, line in wanted[message].locations)
-        return f"{message!r} ({places})"
-
-    stale_template = sorted(map(where, wanted.keys() - template))
-    assert not stale_template, (
+    template = {key(message): message for message in messages(read_catalogue(TEMPLATE))}
+    missing = sorted(where(in_code[k]) for k in in_code.keys() - template.keys())
+    assert not missing, (
         "translations/messages.pot is stale (run `make extract-messages`); missing:\n"
-        + "\n".join(stale_template)
+        + "\n".join(missing)
     )
-    untranslated = sorted(map(where, wanted.keys() - dutch))
+    gone = sorted(where(template[k]) for k in template.keys() - in_code.keys())
+    assert not gone, (
+        "translations/messages.pot has strings the code no longer uses (run "
+        "`make extract-messages`):\n" + "\n".join(gone)
+    )
+
+
+@each_language
+def test_catalogue_covers_the_code(language: Language, in_code: dict[MessageKey, Message]) -> None:
+    """Every wrapped string is in the .po, and the .po has no string the code dropped.
+
+    A newly wrapped string fails here until ``make extract-messages`` has run and the
+    string is translated in translations/<language>/LC_MESSAGES/messages.po; strings the
+    code dropped are moved to the obsolete (#~) entries by the same command.
+    """
+    catalogue = {key(message): message for message in messages(read_catalogue(language.po))}
+    po = language.po.relative_to(ROOT)
+    untranslated = sorted(where(in_code[k]) for k in in_code.keys() - catalogue.keys())
     assert not untranslated, (
-        "not in translations/nl/LC_MESSAGES/messages.po (run `make extract-messages` and "
-        "translate):\n" + "\n".join(untranslated)
+        f"not in {po} (run `make extract-messages` and translate):\n" + "\n".join(untranslated)
+    )
+    stale = sorted(where(catalogue[k]) for k in catalogue.keys() - in_code.keys())
+    assert not stale, (
+        f"{po} has strings the code no longer uses (run `make extract-messages`):\n"
+        + "\n".join(stale)
     )
 
 
-def test_compiled_catalogue_matches_po() -> None:
+@each_language
+def test_compiled_catalogue_matches_po(language: Language) -> None:
     """The .mo the app reads says what the .po says (run `make translations` if not)."""
-    assert DUTCH_MO.exists(), f"{DUTCH_MO.relative_to(ROOT)} is missing: run `make translations`"
-    with DUTCH_MO.open("rb") as file:
+    mo = language.mo.relative_to(ROOT)
+    assert language.mo.exists(), f"{mo} is missing: run `make translations`"
+    with language.mo.open("rb") as file:
         compiled = {key(message): strings(message) for message in messages(read_mo(file))}
-    source = {key(message): strings(message) for message in messages(read_catalogue(DUTCH_PO))}
-    assert compiled == source, "messages.mo differs from messages.po: run `make translations`"
+    source = {key(message): strings(message) for message in messages(read_catalogue(language.po))}
+    assert compiled == source, f"{mo} differs from messages.po: run `make translations`"
+
+
+@each_language
+def test_compiled_plural_forms(language: Language) -> None:
+    """gettext, reading the .mo as the app does, picks the right plural form for n."""
+    forms = strings(read_catalogue(language.po)[("%(num)d item", "%(num)d items")])
+    with language.mo.open("rb") as file:
+        compiled = gettext.GNUTranslations(file)
+    for n, form in language.plural_forms.items():
+        chosen = compiled.ngettext("%(num)d item", "%(num)d items", n)
+        assert chosen == forms[form], f"n={n}"
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -373,14 +499,155 @@ def test_form_pages_have_no_english_left(
     ceremony = edition("4-mei", 2026)
     login(Role.ADMIN)
     text = page(url.format(slug=ceremony.slug))
-    # Phrases only: single words ("Start", "Status") also occur in markup and data.
-    english = sorted(
-        message.id
-        for message in messages(read_catalogue(DUTCH_PO))
-        if isinstance(message.id, str)
-        and " " in message.id
-        and not PLACEHOLDER.search(message.id)
-        and message.string != message.id
-        and message.id in text
-    )
+    english = english_left(text, read_catalogue(DUTCH.po))
     assert not english, f"{url} shows untranslated English: {english}"
+
+
+# --- public pages in Russian ------------------------------------------------------------
+
+
+def russian(msgid: str) -> str:
+    text = translated("ru", msgid)
+    assert CYRILLIC.search(text), f"{msgid!r} is not translated into Russian"
+    return text
+
+
+def published(ceremony: Ceremony) -> Ceremony:
+    set_status(ceremony, CeremonyStatus.PUBLISHED)
+    db.session.commit()
+    return ceremony
+
+
+def assert_russian_page(text: str) -> None:
+    """A public page in Russian: its lang, its menu, the other languages offered."""
+    assert '<html lang="ru">' in text
+    assert russian("Calendar") in text
+    assert russian("Staff login") in text
+    assert 'hreflang="nl"' in text
+    assert 'hreflang="en"' in text
+    assert 'hreflang="ru"' not in text  # no link to the language the page is in
+    english = english_left(text, read_catalogue(RUSSIAN.po))
+    assert not english, f"untranslated English: {english}"
+
+
+def test_start_page_in_russian(
+    client: FlaskClient, edition: Callable[..., Ceremony], page: Page
+) -> None:
+    year = local_today().year + 1  # a coming ceremony, whatever today is
+    ceremony = published(edition("4-mei", year))
+
+    text = page("/?lang=ru")
+    assert_russian_page(text)
+    assert f"<h1>{russian('Commemorations at the Soviet Field of Honour')}</h1>" in text
+    assert russian("Coming ceremonies") in text
+    assert ceremony.title_ru in text
+    assert re.search(rf"\b4 мая {year}\b", text), "the date is not written in Russian"
+    assert "Herdenkingen" not in text
+    assert "Nationale Dodenherdenking" not in text
+    assert session_language(client) == "ru"
+
+
+def test_start_page_in_russian_without_ceremonies(seeded: None, page: Page) -> None:
+    text = page("/?lang=ru")
+    assert_russian_page(text)
+    assert russian("No ceremonies have been announced yet.") in text
+
+
+def test_calendar_page_in_russian(seeded: None, page: Page) -> None:
+    text = page("/calendar?lang=ru")
+    assert_russian_page(text)
+    assert f"<h1>{russian('Ceremonies in your calendar')}</h1>" in text
+    assert russian("Scan with your phone") in text
+    assert russian("Only this ceremony, every year.") in text
+    assert CALENDAR_NAMES["ru"] in text
+    shown = db.session.scalars(
+        sa.select(CeremonySeries.title_ru).where(
+            CeremonySeries.active.is_(True), CeremonySeries.public.is_(True)
+        )
+    ).all()
+    assert shown
+    for title in shown:
+        assert title in text, title
+    # The feeds follow the page: their names and descriptions in Russian too.
+    assert "lang=ru" in text
+
+
+def test_edition_page_in_russian(edition: Callable[..., Ceremony], page: Page) -> None:
+    year = local_today().year + 1
+    ceremony = published(edition("4-mei", year))
+
+    text = page(f"/ceremonies/{ceremony.slug}?lang=ru")
+    assert_russian_page(text)
+    assert f"<h1>{ceremony.title_ru}</h1>" in text
+    assert re.search(rf"\b4 мая {year}\b", text), "the date is not written in Russian"
+    assert f"{year - 1945}-я годовщина" in text
+    for msgid in ("Date", "Time", "Venue", "Programme", "Add to my calendar"):
+        assert russian(msgid) in text, msgid
+    assert "Stille tocht" not in text  # the programme in Russian, not Dutch
+    assert "Молчаливое шествие" in text
+
+
+def test_cancelled_edition_in_russian(edition: Callable[..., Ceremony], page: Page) -> None:
+    ceremony = published(edition("4-mei", local_today().year + 1))
+    set_status(ceremony, CeremonyStatus.CANCELLED)
+    db.session.commit()
+    badge = f'<span class="badge cancelled">{russian("cancelled")}</span>'
+    assert badge in page(f"/ceremonies/{ceremony.slug}?lang=ru")
+    assert badge in page("/?lang=ru")
+
+
+def test_russian_is_remembered_on_public_pages(
+    client: FlaskClient, seeded: None, page: Page
+) -> None:
+    page("/calendar?lang=ru")
+    assert session_language(client) == "ru"
+    assert '<html lang="ru">' in page("/")
+    assert '<html lang="ru">' in page("/calendar")
+    assert '<html lang="nl">' in page("/?lang=nl")
+    assert '<html lang="nl">' in page("/calendar")
+
+
+def test_public_error_page_in_russian(
+    client: FlaskClient, fresh_context: Callable[[], AbstractContextManager[object]], seeded: None
+) -> None:
+    with fresh_context():
+        response = client.get("/ceremonies/no-such-ceremony?lang=ru")
+    assert response.status_code == 404
+    text = html.unescape(response.get_data(as_text=True))
+    assert '<html lang="ru">' in text
+    assert russian("Page not found") in text
+    assert russian("To the start page") in text
+
+
+def test_staff_pages_do_not_speak_russian(
+    client: FlaskClient,
+    login: Callable[[Role], User],
+    edition: Callable[..., Ceremony],
+    page: Page,
+) -> None:
+    edition("4-mei", 2026)
+    assert '<html lang="nl">' in page("/login?lang=ru")
+    assert session_language(client) is None
+    login(Role.PLANNER)
+
+    def staff_page(url: str, lang: str) -> None:
+        text = page(url)
+        assert f'<html lang="{lang}">' in text, url
+        assert 'hreflang="ru"' not in text, url
+        for msgid in ("New edition", "Log out", "Venues", "Ceremonies"):
+            assert russian(msgid) not in text, (url, msgid)
+
+    staff_page("/staff/ceremonies?year=2026&lang=ru", "nl")
+    assert "Nieuwe editie" in page("/staff/ceremonies?year=2026&lang=ru")
+    assert session_language(client) == "nl"  # set at login from the account
+
+    staff_page("/staff/venues?lang=en", "en")
+    staff_page("/staff/venues?lang=ru", "en")  # the staff member's English stays
+    assert session_language(client) == "en"
+
+    # Russian chosen on a public page stays there; staff pages fall back to the account's
+    # language, and the public pages are still Russian afterwards.
+    assert '<html lang="ru">' in page("/?lang=ru")
+    staff_page("/staff/ceremonies?year=2026", "nl")
+    assert "Nieuwe editie" in page("/staff/ceremonies?year=2026")
+    assert '<html lang="ru">' in page("/calendar")

@@ -21,13 +21,14 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
+from werkzeug.http import http_date
 
 from app.auth.models import User
 from app.calendar import ics
 from app.calendar.models import CalendarState, StaffFeedLink
 from app.calendar.timezones import vtimezone
-from app.ceremonies.checks import ItemLike, timetable
 from app.ceremonies.models import Ceremony, CeremonySeries, CeremonyStatus, ProgrammeItem, Venue
+from app.ceremonies.timing import ItemLike, timetable
 from app.extensions import DbSession
 from app.i18n import pick
 from app.types import utcnow
@@ -141,6 +142,7 @@ def first_year(today_year: int) -> int:
 # The programme columns a feed shows, read as plain rows: loading 800 ORM objects for
 # a ten-year feed cost more than rendering it.
 ITEM_COLUMNS = (
+    ProgrammeItem.id,
     ProgrammeItem.ceremony_id,
     ProgrammeItem.kind,
     ProgrammeItem.start_time,
@@ -321,13 +323,21 @@ def build_calendar(
 
 @dataclass(frozen=True)
 class RenderedFeed:
+    """A rendered feed with its response headers, ready to send as often as asked."""
+
     body: bytes
     etag: str
     last_modified: datetime
+    headers: tuple[tuple[str, str], ...]  # for a 200; a 304 sends the same minus type
 
 
-def rendered(body: bytes, last_modified: datetime) -> RenderedFeed:
-    return RenderedFeed(body, hashlib.sha256(body).hexdigest()[:40], last_modified)
+def rendered(
+    body: bytes, last_modified: datetime, headers: Sequence[tuple[str, str]]
+) -> RenderedFeed:
+    """The feed and its validators: a strong ETag from the bytes, Last-Modified."""
+    etag = hashlib.sha256(body).hexdigest()[:40]
+    validators = (("ETag", f'"{etag}"'), ("Last-Modified", http_date(last_modified)))
+    return RenderedFeed(body, etag, last_modified, (*validators, *headers))
 
 
 class FeedCache:

@@ -22,6 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.http import parse_date, parse_etags
 from werkzeug.wrappers import Response
 
 from app.auth.access import viewer_required
@@ -48,6 +49,8 @@ from app.i18n import current_language
 from app.types import local_today
 
 FEED_LANGUAGES = ("nl", "en", "ru")
+# Feed names follow the feed's ?lang=, not the page locale: no gettext here.
+STAFF_WORD = {"nl": "medewerkers", "en": "staff", "ru": "сотрудники"}
 YEARS_AHEAD = 10
 
 
@@ -70,23 +73,38 @@ def staff_page(ceremony: Ceremony) -> str:
     return base_url() + url_for("ceremonies.edition", slug=ceremony.slug)
 
 
-def _serve(
-    feed: RenderedFeed, *, filename: str, personal: bool, mimetype: str = "text/calendar"
-) -> Response:
-    """Conditional answer: 304 when the client has these bytes already."""
-    response = Response(feed.body, mimetype=mimetype)
-    response.set_etag(feed.etag)
-    response.last_modified = feed.last_modified
+def feed_headers(
+    *, filename: str, personal: bool, mimetype: str = "text/calendar; charset=utf-8"
+) -> list[tuple[str, str]]:
+    """The headers of a feed, computed once when it is rendered, not on every poll."""
+    headers = [
+        ("Content-Type", mimetype),
+        ("Content-Disposition", f'inline; filename="{filename}"'),
+    ]
     if personal:
         # A secret link: no shared cache may keep it, no search engine may list it.
-        response.cache_control.private = True
-        response.cache_control.no_cache = True
-        response.headers["X-Robots-Tag"] = "noindex"
+        headers += [("Cache-Control", "private, no-cache"), ("X-Robots-Tag", "noindex")]
     else:
-        response.cache_control.public = True
-        response.cache_control.max_age = 300
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response.make_conditional(request)
+        headers.append(("Cache-Control", "public, max-age=300"))
+    return headers
+
+
+def _serve(feed: RenderedFeed) -> Response:
+    """200 with the feed, or 304 when the client has these bytes already.
+
+    If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2); a server that answered
+    304 to everything would freeze Apple's subscriptions, so both are checked for real.
+    """
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        fresh = parse_etags(if_none_match).contains_weak(feed.etag)
+    else:
+        since = parse_date(request.headers.get("If-Modified-Since"))
+        fresh = since is not None and feed.last_modified <= since
+    if fresh:
+        headers = [h for h in feed.headers if h[0] != "Content-Type"]
+        return Response(status=304, headers=headers)
+    return Response(feed.body, headers=feed.headers)
 
 
 def stamp() -> datetime:
@@ -114,11 +132,11 @@ def _feed(scope: FeedScope, *, name: str, filename: str, public_source: bool) ->
             page_url=page,
             years=(first_year(year), year + YEARS_AHEAD),
         )
-        return rendered(body, changed)
+        return rendered(body, changed, feed_headers(filename=filename, personal=scope.private))
 
     key: Hashable = (scope.key, lang, request.host, changed, year)
     feed = feed_cache.get_or_render(key, render)
-    return _serve(feed, filename=filename, personal=scope.private)
+    return _serve(feed)
 
 
 @bp.get("/calendar.ics")
@@ -160,7 +178,8 @@ def staff_feed(token: str) -> Response:
     if user is None:
         abort(404)
     scope = FeedScope(("staff",), private=True)
-    name = f"{CALENDAR_NAMES[feed_language()]} (staff)"
+    lang = feed_language()
+    name = f"{CALENDAR_NAMES[lang]} – {STAFF_WORD[lang]}"
     return _feed(scope, name=name, filename="ereveld-staff.ics", public_source=False)
 
 
@@ -249,13 +268,14 @@ def api_editions() -> Response | tuple[Response, int]:
         if year is not None:
             editions = [c for c in editions if c.year == year]
         body = current_app.json.dumps([edition_json(c) for c in editions]).encode()
-        return rendered(body, changed)
+        headers = feed_headers(
+            filename="ceremonies.json", personal=False, mimetype="application/json"
+        )
+        # The foundation's website reads this from the browser, from another origin.
+        return rendered(body, changed, [*headers, ("Access-Control-Allow-Origin", "*")])
 
     key: Hashable = ("json", year, request.host, changed, today)
-    feed = feed_cache.get_or_render(key, render)
-    response = _serve(feed, filename="ceremonies.json", personal=False, mimetype="application/json")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _serve(feed_cache.get_or_render(key, render))
 
 
 # --- the staff member's own feed link ------------------------------------------------

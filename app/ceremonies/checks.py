@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from itertools import pairwise
-from typing import Protocol
 
 from astral import LocationInfo
 from astral.sun import sun
 from flask_babel import lazy_gettext as _l
 
 from app.ceremonies.models import Ceremony, ItemKind
-from app.ceremonies.services import add_minutes, local_datetime
+from app.ceremonies.timing import TimedItem, add_minutes, local_datetime, timetable
 from app.i18n import pick
 
 REMEMBRANCE = (5, 4)  # 4 May: National Remembrance
@@ -22,69 +20,12 @@ SILENCE_START = time(20, 0)
 SILENCE_MINUTES = 2
 
 
-class ItemLike(Protocol):
-    """What a timetable needs of a programme item: a ProgrammeItem, or a plain row of
-    its columns (the calendar feed reads those, ORM objects cost it too much)."""
-
-    @property
-    def kind(self) -> ItemKind: ...
-    @property
-    def start_time(self) -> time | None: ...
-    @property
-    def offset_minutes(self) -> int | None: ...
-    @property
-    def duration_minutes(self) -> int: ...
-    @property
-    def performer(self) -> str: ...
-    @property
-    def printable(self) -> bool: ...
-    @property
-    def text_nl(self) -> str: ...
-    @property
-    def text_en(self) -> str: ...
-    @property
-    def text_ru(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class TimedItem:
-    """A programme item with its start and end worked out, in the venue's zone."""
-
-    item: ItemLike
-    starts: datetime
-    ends: datetime
-
-
 @dataclass(frozen=True)
 class PlanWarning:
     """Something in the plan that staff should look at; ``code`` is stable for tests."""
 
     code: str
     message: str
-
-
-def timetable(ceremony: Ceremony, items: Sequence[ItemLike] | None = None) -> list[TimedItem]:
-    """Each item's start: its own clock time, an offset, or the end of the item before.
-
-    ``items`` defaults to the edition's own; the feed passes rows it loaded itself.
-    """
-    start = ceremony.local_start
-    day = start.date()
-    cursor = start
-    timed = []
-    for item in ceremony.items if items is None else items:
-        if item.start_time is not None:
-            # The forms refuse times the clock skips; one left by a date change is read
-            # as zoneinfo reads it, rather than failing the page.
-            starts = datetime.combine(day, item.start_time, start.tzinfo)
-        elif item.offset_minutes is not None:
-            starts = add_minutes(start, item.offset_minutes)
-        else:
-            starts = cursor
-        ends = add_minutes(starts, item.duration_minutes)
-        timed.append(TimedItem(item, starts, ends))
-        cursor = ends
-    return timed
 
 
 def commemoration_day(ceremony: Ceremony) -> tuple[int, int]:

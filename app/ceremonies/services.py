@@ -10,86 +10,29 @@ import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from app.ceremonies.errors import CeremonyError, EditConflict
 from app.ceremonies.models import (
     Ceremony,
     CeremonySeries,
     CeremonyStatus,
     ItemKind,
     ItemTemplate,
+    OrganiserRole,
     ProgrammeItem,
     Venue,
 )
+from app.ceremonies.timing import add_minutes, local_datetime, timetable, year_bounds
 from app.extensions import DbSession
 from app.types import utcnow
 
 MAX_SLUG = 80
-
-
-class CeremonyError(Exception):
-    """A rule refused the change; ``field`` names the form field to blame, if any."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
-
-
-class EditConflict(Exception):
-    """The form was made from an older version than the one stored."""
-
-
-# --- time ---------------------------------------------------------------------------
-
-
-def local_datetime(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """``day`` at wall-clock ``at`` in ``zone``, refusing times the clock skips or repeats.
-
-    02:30 on the last Sunday of March does not exist in Amsterdam, and 02:30 on the last
-    Sunday of October happens twice; Python would silently pick one, so we refuse both.
-    """
-    naive = datetime.combine(day, at.replace(tzinfo=None))
-    aware = naive.replace(tzinfo=zone)
-    if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
-        raise CeremonyError(
-            _l(
-                "%(time)s does not exist on %(day)s in %(zone)s (the clocks go forward).",
-                time=at.strftime("%H:%M"),
-                day=day.isoformat(),
-                zone=zone.key,
-            )
-        )
-    if naive.replace(tzinfo=zone, fold=1).utcoffset() != aware.utcoffset():
-        raise CeremonyError(
-            _l(
-                "%(time)s happens twice on %(day)s in %(zone)s (the clocks go back); "
-                "choose another time.",
-                time=at.strftime("%H:%M"),
-                day=day.isoformat(),
-                zone=zone.key,
-            )
-        )
-    return aware
-
-
-def add_minutes(moment: datetime, minutes: int) -> datetime:
-    """Elapsed-time arithmetic in UTC, shown back in the moment's own zone."""
-    zone = moment.tzinfo
-    return (moment.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(zone)
-
-
-def year_bounds(year: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The first instant of ``year`` and of the next, in ``zone``."""
-    return (
-        datetime(year, 1, 1, tzinfo=zone).astimezone(UTC),
-        datetime(year + 1, 1, 1, tzinfo=zone).astimezone(UTC),
-    )
 
 
 # --- slugs --------------------------------------------------------------------------
@@ -453,11 +396,18 @@ def _apply(item: ProgrammeItem, data: ProgrammeItemData) -> None:
 
 
 def add_item(ceremony: Ceremony, data: ProgrammeItemData) -> ProgrammeItem:
-    """Append an item to the programme."""
+    """Add an item: at its clock time's place in the programme, else at the end."""
     _check_item_start(ceremony, data)
-    item = ProgrammeItem(position=len(ceremony.items), version=1)
+    item = ProgrammeItem(version=1)
     _apply(item, data)
-    ceremony.items.append(item)
+    position = len(ceremony.items)
+    if data.start_time is not None:
+        start = ceremony.local_start
+        at = datetime.combine(start.date(), data.start_time, start.tzinfo)
+        later = [i for i, entry in enumerate(timetable(ceremony)) if entry.starts > at]
+        position = later[0] if later else position
+    ceremony.items.insert(position, item)
+    _renumber(ceremony.items)
     ceremony.updated_at = utcnow()
     return item
 
@@ -493,6 +443,40 @@ def _renumber(items: Sequence[ProgrammeItem]) -> None:
     for position, item in enumerate(items):
         if item.position != position:
             item.position = position
+
+
+@dataclass
+class SeriesData:
+    """What a staff member enters for a ceremony series."""
+
+    title_nl: str
+    title_en: str
+    title_ru: str
+    month: int
+    day: int
+    start_time: time
+    duration_minutes: int
+    venue: Venue | None
+    base_year: int | None
+    organiser_role: OrganiserRole
+    public: bool
+    active: bool
+
+
+def save_series(
+    session: DbSession, series: CeremonySeries | None, data: SeriesData, *, slug: str
+) -> CeremonySeries:
+    """Create a series (its slug must be free) or change one (its slug stays)."""
+    if series is None:
+        taken = session.scalar(sa.select(CeremonySeries.id).where(CeremonySeries.slug == slug))
+        if taken is not None:
+            raise CeremonyError(_l("A series with this slug exists already."), field="slug")
+        series = CeremonySeries(slug=slug, default_programme=[])
+        session.add(series)
+    for name, value in vars(data).items():
+        setattr(series, name, value)
+    session.flush()
+    return series
 
 
 def save_as_series_default(ceremony: Ceremony) -> CeremonySeries:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from babel.dates import get_month_names
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,7 +12,8 @@ from wtforms import SelectChoice
 
 from app.auth.access import planner_required, viewer_required
 from app.ceremonies import bp
-from app.ceremonies.checks import flag_note, timetable, warnings
+from app.ceremonies.checks import flag_note, warnings
+from app.ceremonies.errors import CeremonyError, EditConflict
 from app.ceremonies.forms import (
     CeremonyForm,
     CopyForm,
@@ -33,9 +35,8 @@ from app.ceremonies.models import (
 )
 from app.ceremonies.services import (
     CeremonyData,
-    CeremonyError,
-    EditConflict,
     ProgrammeItemData,
+    SeriesData,
     add_item,
     copy_to_year,
     create_ceremony,
@@ -44,12 +45,14 @@ from app.ceremonies.services import (
     editions_in_year,
     move_item,
     save_as_series_default,
+    save_series,
     set_status,
     status_label,
     update_ceremony,
     update_item,
     years_with_editions,
 )
+from app.ceremonies.timing import timetable
 from app.extensions import db
 from app.forms import choices
 from app.i18n import current_language
@@ -430,29 +433,29 @@ def series_list() -> str:
 def _series_form(series: CeremonySeries | None) -> SeriesForm:
     form = SeriesForm(obj=series if request.method == "GET" else None)
     form.venue_id.choices = [SelectChoice(value=0, label="—"), *_venue_choices()]
+    months = get_month_names("wide", context="stand-alone", locale=current_language())
+    form.month.choices = choices(months.items())
     if request.method == "GET" and series is not None:
         form.venue_id.data = series.venue_id or 0
         form.organiser_role.data = series.organiser_role.value
     return form
 
 
-def _apply_series(form: SeriesForm, series: CeremonySeries) -> None:
-    # Look the venue up first: a query after the changes below would autoflush them, and a
-    # taken slug would fail there (a 500) instead of at commit (a form error).
-    venue = db.session.get(Venue, form.venue_id.data) if form.venue_id.data else None
-    series.slug = form.slug.data or ""
-    series.title_nl = form.title_nl.data or ""
-    series.title_en = form.title_en.data or ""
-    series.title_ru = form.title_ru.data or ""
-    series.month = form.month.data
-    series.day = form.day.data or 1
-    series.start_time = form.start_time.data
-    series.duration_minutes = form.duration_minutes.data or 1
-    series.venue = venue
-    series.base_year = form.base_year.data
-    series.organiser_role = OrganiserRole(form.organiser_role.data)
-    series.public = bool(form.public.data)
-    series.active = bool(form.active.data)
+def _series_data(form: SeriesForm) -> SeriesData:
+    return SeriesData(
+        title_nl=form.title_nl.data or "",
+        title_en=form.title_en.data or "",
+        title_ru=form.title_ru.data or "",
+        month=form.month.data,
+        day=form.day.data or 1,
+        start_time=form.start_time.data,
+        duration_minutes=form.duration_minutes.data or 1,
+        venue=db.session.get(Venue, form.venue_id.data) if form.venue_id.data else None,
+        base_year=form.base_year.data,
+        organiser_role=OrganiserRole(form.organiser_role.data),
+        public=bool(form.public.data),
+        active=bool(form.active.data),
+    )
 
 
 @bp.route("/series/new", methods=["GET", "POST"], defaults={"slug": None})
@@ -465,14 +468,20 @@ def edit_series(slug: str | None) -> str | Response | tuple[str, int]:
         if series is None:
             abort(404)
     form = _series_form(series)
+    if series is not None:
+        # The slug names the series in feed URLs and edition slugs: it never changes.
+        form.slug.data = series.slug
     if form.validate_on_submit():
-        target = series or CeremonySeries(default_programme=[])
-        _apply_series(form, target)
-        db.session.add(target)
-        if commit():
-            flash_saved(_("Series saved."))
-            return redirect(url_for("ceremonies.series_list"))
-        form_error(form, "slug", _("A series with this slug exists already."))
+        try:
+            save_series(db.session, series, _series_data(form), slug=form.slug.data or "")
+        except CeremonyError as error:
+            db.session.rollback()
+            form_error(form, error.field, error.message)
+        else:
+            if commit():
+                flash_saved(_("Series saved."))
+                return redirect(url_for("ceremonies.series_list"))
+            form_error(form, "slug", _("A series with this slug exists already."))
     status = 400 if request.method == "POST" else 200
     return render_template("ceremonies/series_edit.html", form=form, series=series), status
 

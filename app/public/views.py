@@ -7,8 +7,8 @@ from flask import abort, render_template
 from sqlalchemy.orm import selectinload
 
 from app.calendar.services import public_conditions
-from app.ceremonies.checks import timetable
 from app.ceremonies.models import Ceremony
+from app.ceremonies.timing import timetable
 from app.extensions import db
 from app.public import bp
 from app.types import utcnow
