@@ -53,7 +53,8 @@ PUBLIC_BLUEPRINTS = frozenset({"public", "calendar"})
 
 def page_languages() -> tuple[str, ...]:
     """Public pages speak nl, en and ru; staff pages nl and en."""
-    if request.blueprint in PUBLIC_BLUEPRINTS:
+    # No blueprint: an address that matched nothing; its 404 may be a public visitor's.
+    if request.blueprint in PUBLIC_BLUEPRINTS or request.blueprint is None:
         return tuple(current_app.config["LANGUAGES"])
     return tuple(current_app.config["STAFF_LANGUAGES"])
 

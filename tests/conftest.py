@@ -6,6 +6,7 @@ and emptied after every test; on SQLite each test gets a fresh file.
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,8 +14,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from werkzeug.test import TestResponse
 
 from app import create_app, normalise_database_url
 from app.auth.models import Role, User
@@ -33,6 +35,19 @@ FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELI
 
 def pytest_report_header() -> str:
     return f"database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}"
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own application context.
+
+    The test holds one app context open for its own database work, and Flask would reuse
+    it for every request: `g` (the logged-in user, the locale) and the database session
+    would carry over from one request, or one client, to the next. In production each
+    request has a fresh context; so does each request here.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -71,14 +86,7 @@ def app(
         monkeypatch.delenv(name, raising=False)
     url = postgres_url or f"sqlite:///{tmp_path / 'test.sqlite'}"
     application = create_app(test_config(tmp_path, url))
-
-    @application.before_request
-    def fresh_globals() -> None:
-        # The test holds one app context open for its database work, and Flask reuses it
-        # for every request, so `g` would carry the logged-in user and the locale from
-        # one request (or one client) to the next. In production each request has a
-        # fresh context; this makes the tests see what production sees.
-        g.__dict__.clear()
+    application.test_client_class = IsolatedClient
 
     with application.app_context():
         if postgres_url is None:

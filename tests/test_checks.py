@@ -139,4 +139,4 @@ def test_flag_note_without_coordinates(edition: Callable[..., Ceremony]) -> None
     note = flag_note(ceremony)
     assert note is not None
     assert note.lower_at is None
-    assert "sunset" in note.message
+    assert "no coordinates" in note.message

@@ -10,9 +10,10 @@ from astral import LocationInfo
 from astral.sun import sun
 from flask_babel import lazy_gettext as _l
 
+from app.ceremonies.forms import ITEM_KIND_LABELS
 from app.ceremonies.models import Ceremony, ItemKind
 from app.ceremonies.timing import TimedItem, add_minutes, local_datetime, timetable
-from app.i18n import pick
+from app.i18n import current_language, pick
 
 REMEMBRANCE = (5, 4)  # 4 May: National Remembrance
 LIBERATION = (5, 5)  # 5 May: Liberation Day
@@ -40,7 +41,8 @@ def commemoration_day(ceremony: Ceremony) -> tuple[int, int]:
 
 
 def _label(entry: TimedItem) -> str:
-    text = pick(entry.item, "text", "en") or entry.item.kind.value
+    """ "20:00 Twee minuten stilte": the item as staff know it, in their language."""
+    text = pick(entry.item, "text", current_language()) or str(ITEM_KIND_LABELS[entry.item.kind])
     return f"{entry.starts:%H:%M} {text}"
 
 
@@ -139,7 +141,7 @@ def _remembrance_warnings(ceremony: Ceremony, timed: list[TimedItem]) -> list[Pl
                 _warn(
                     "anthem_before_silence",
                     _l(
-                        "The Wilhelmus at %(start)s comes before the silence; it follows it.",
+                        "The Wilhelmus at %(start)s comes before the silence; it should follow it.",
                         start=f"{entry.starts:%H:%M}",
                     ),
                 )
@@ -193,10 +195,46 @@ def flag_note(ceremony: Ceremony, half_mast_from: str = "18:00") -> FlagNote | N
         return None
     day = ceremony.local_start.date()
     times = sun_times(ceremony, day)
-    sunrise, sunset = times if times else (None, None)
-    sunset_text = f"{sunset:%H:%M}" if sunset else str(_l("sunset"))
+    if times is None:
+        # Without coordinates there are no times to give; the rule itself still holds.
+        if which == LIBERATION:
+            return FlagNote(
+                False,
+                None,
+                None,
+                str(
+                    _l(
+                        "Flag at full mast from sunrise until sunset (the venue has no coordinates "
+                        "to compute them)."
+                    )
+                ),
+            )
+        if half_mast_from == "sunrise":
+            return FlagNote(
+                True,
+                None,
+                None,
+                str(
+                    _l(
+                        "Flag at half-mast from sunrise until sunset (the venue has no coordinates "
+                        "to compute them)."
+                    )
+                ),
+            )
+        six = datetime.combine(day, time(18, 0), ceremony.zone)
+        return FlagNote(
+            True,
+            six,
+            None,
+            str(
+                _l(
+                    "Flag at half-mast from 18:00 until sunset (the venue has no coordinates to "
+                    "compute it)."
+                )
+            ),
+        )
+    sunrise, sunset = times
     if which == LIBERATION:
-        sunrise_text = f"{sunrise:%H:%M}" if sunrise else str(_l("sunrise"))
         return FlagNote(
             False,
             sunrise,
@@ -204,13 +242,12 @@ def flag_note(ceremony: Ceremony, half_mast_from: str = "18:00") -> FlagNote | N
             str(
                 _l(
                     "Flag at full mast from sunrise (%(sunrise)s) until sunset (%(sunset)s).",
-                    sunrise=sunrise_text,
-                    sunset=sunset_text,
+                    sunrise=f"{sunrise:%H:%M}",
+                    sunset=f"{sunset:%H:%M}",
                 )
             ),
         )
     if half_mast_from == "sunrise":
-        sunrise_text = f"{sunrise:%H:%M}" if sunrise else str(_l("sunrise"))
         return FlagNote(
             True,
             sunrise,
@@ -218,8 +255,8 @@ def flag_note(ceremony: Ceremony, half_mast_from: str = "18:00") -> FlagNote | N
             str(
                 _l(
                     "Flag at half-mast from sunrise (%(sunrise)s) until sunset (%(sunset)s).",
-                    sunrise=sunrise_text,
-                    sunset=sunset_text,
+                    sunrise=f"{sunrise:%H:%M}",
+                    sunset=f"{sunset:%H:%M}",
                 )
             ),
         )
@@ -228,5 +265,7 @@ def flag_note(ceremony: Ceremony, half_mast_from: str = "18:00") -> FlagNote | N
         True,
         six,
         sunset,
-        str(_l("Flag at half-mast from 18:00 until sunset (%(sunset)s).", sunset=sunset_text)),
+        str(
+            _l("Flag at half-mast from 18:00 until sunset (%(sunset)s).", sunset=f"{sunset:%H:%M}")
+        ),
     )
