@@ -104,6 +104,10 @@ class CeremonySeries(Base):
     )
     public: Mapped[bool] = mapped_column(default=True)
     default_programme: Mapped[list[ItemTemplate]] = mapped_column(sa.JSON, default=list)
+    # The wreath order's default groups (app.wreaths.models.WreathGroupTemplate dicts).
+    default_wreath_groups: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    # Days before the ceremony: the RSVP deadline's default for new editions.
+    rsvp_days_before: Mapped[int] = mapped_column(default=14)
     active: Mapped[bool] = mapped_column(default=True)
 
     venue: Mapped[Venue | None] = relationship()
@@ -154,6 +158,11 @@ class Ceremony(Base):
     public: Mapped[bool] = mapped_column(default=True)
     base_year: Mapped[int | None] = mapped_column(sa.SmallInteger)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # For invitations: the reply deadline (before the ceremony and the print deadline),
+    # the hosts named on letters, and the dress line.
+    rsvp_deadline: Mapped[date | None] = mapped_column(sa.Date)
+    cohosts: Mapped[str] = mapped_column(sa.String(500), default="")
+    dress_code: Mapped[str] = mapped_column(sa.String(200), default="")
     # Raised on every change of time, place or status (calendar clients need it).
     sequence: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)

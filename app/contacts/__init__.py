@@ -1,0 +1,1 @@
+"""Contacts: organisations, people, appointments, groups, diplomatic precedence."""

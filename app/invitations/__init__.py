@@ -1,0 +1,1 @@
+"""Invitations, policies, and the delegation's reply through its personal link."""

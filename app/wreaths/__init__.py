@@ -1,0 +1,1 @@
+"""The wreath-laying order."""
