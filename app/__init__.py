@@ -70,6 +70,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ceremonies_bp)
     app.register_blueprint(settings_bp)
 
+    from app.documents import bp as documents_bp
+
+    app.register_blueprint(documents_bp)
+
+    from app.invitations.rsvp import bp as rsvp_bp
+
+    app.register_blueprint(rsvp_bp)
+
+    from app.invitations import bp as invitations_bp
+
+    app.register_blueprint(invitations_bp)
+
     from app import cli, errors, templating
 
     cli.register(app)

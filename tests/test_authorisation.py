@@ -198,6 +198,14 @@ MATRIX: dict[str, Entry] = {
     "/ceremonies/<slug>": Entry(
         "public.edition", lambda w: f"/ceremonies/{w.other_slug}", get=PUBLIC
     ),
+    "/ceremonies/<slug>/programme.pdf": Entry(
+        "documents.public_programme",
+        lambda w: f"/ceremonies/{w.other_slug}/programme.pdf",
+        get=PUBLIC,
+    ),
+    "/staff/ceremonies/<slug>/programme.pdf": Entry(
+        "documents.staff_programme", lambda w: f"/staff/ceremonies/{w.slug}/programme.pdf", get=READ
+    ),
     "/ceremonies/<slug>.ics": Entry(
         "calendar.edition_file", lambda w: f"/ceremonies/{w.other_slug}.ics", get=PUBLIC
     ),
@@ -382,7 +390,7 @@ MATRIX: dict[str, Entry] = {
         lambda w: "/staff/settings",
         get=ADMIN_GET,
         post=ADMIN_POST,
-        data=lambda w: {"flag_4_may_from": "sunrise"},
+        data=lambda w: {"flag_4_may_from": "sunrise", "programme_paper": "a4"},
     ),
 }
 

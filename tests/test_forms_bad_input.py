@@ -1516,7 +1516,9 @@ def test_settings_refuse_an_invalid_choice(admin: FlaskClient, guard: Guard, val
 
 
 def test_settings_save(admin: FlaskClient) -> None:
-    response = admin.post("/staff/settings", data={"flag_4_may_from": "sunrise"})
+    response = admin.post(
+        "/staff/settings", data={"flag_4_may_from": "sunrise", "programme_paper": "a5"}
+    )
     assert response.status_code == 302
     db.session.rollback()
     assert get_setting(db.session, "flag_4_may_from") == "sunrise"

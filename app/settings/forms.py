@@ -15,3 +15,8 @@ class SettingsForm(FlaskForm):
         choices=choices(SETTINGS["flag_4_may_from"].choices),
         validate_choice=True,
     )
+    programme_paper = RadioField(
+        SETTINGS["programme_paper"].label,
+        choices=choices(SETTINGS["programme_paper"].choices),
+        validate_choice=True,
+    )

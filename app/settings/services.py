@@ -28,6 +28,11 @@ SETTINGS: dict[str, SettingSpec] = {
         ),
         _l("Flag at half-mast on 4 May"),
     ),
+    "programme_paper": SettingSpec(
+        "a5",
+        (("a5", _l("A5 (folded booklet)")), ("a4", _l("A4"))),
+        _l("Paper size of printed programmes"),
+    ),
 }
 
 

@@ -1,0 +1,155 @@
+"""PDFs from HTML with WeasyPrint: locked-down fetching, shared fonts, a render cache.
+
+- The URL fetcher serves only the app's own static files (from disk, never over HTTP)
+  and data: URLs; anything else is refused and remembered, so a name like
+  `<link rel=attachment href=file:///etc/hostname>` can never pull a server file into a
+  PDF (SECURITY.md), even if escaping failed somewhere.
+- One FontConfiguration and the pre-parsed stylesheets per process, made lazily (after
+  a server forks): a new configuration per render costs time and leaks memory.
+- A PDF is rendered once per content: the cache key is a hash of the HTML (which holds
+  all the data) and the stylesheet's bytes; hits come from memory, then from
+  instance/pdf-cache/ which every worker shares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from weasyprint import CSS, HTML, URLFetcher
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcherResponse
+
+STYLESHEETS = ("pdf/print.css",)  # under static/
+
+
+class RefusingFetcher(URLFetcher):  # type: ignore[misc]  # untyped library base
+    """Static files and data: URLs only; every refused URL is kept in ``refused``."""
+
+    def __init__(self, static_root: Path) -> None:
+        super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
+        self.static_root = static_root.resolve()
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        parsed = urlparse(url)
+        if parsed.scheme == "file":
+            path = Path(unquote(parsed.path)).resolve()
+            if path.is_file() and path.is_relative_to(self.static_root):
+                return URLFetcherResponse(url, body=path.read_bytes())
+        self.refused.append(url)
+        raise ValueError(f"refused to fetch {url!r}: only static files and data: URLs")
+
+
+@dataclass
+class Renderer:
+    """One per process: fonts, parsed stylesheets, and the cache of rendered PDFs."""
+
+    static_root: Path
+    cache_dir: Path | None
+    memory_size: int = 64
+    _fonts: FontConfiguration | None = None
+    _css: list[CSS] = field(default_factory=list)
+    _css_digest: str = ""
+    _memory: OrderedDict[str, bytes] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    renders: int = 0  # how often we really rendered (tests and benchmarks read it)
+    last_refused: list[str] = field(default_factory=list)
+
+    def _prepare(self) -> None:
+        if self._fonts is not None:
+            return
+        self._fonts = FontConfiguration()
+        digest = hashlib.sha256()
+        fetcher = RefusingFetcher(self.static_root)
+        for name in STYLESHEETS:
+            path = self.static_root / name
+            digest.update(path.read_bytes())
+            self._css.append(CSS(filename=str(path), font_config=self._fonts, url_fetcher=fetcher))
+        self._css_digest = digest.hexdigest()
+
+    def key(self, html: str) -> str:
+        self._prepare()
+        return hashlib.sha256((self._css_digest + html).encode()).hexdigest()
+
+    def cached(self, key: str) -> bytes | None:
+        with self._lock:
+            hit = self._memory.get(key)
+            if hit is not None:
+                self._memory.move_to_end(key)
+                return hit
+        if self.cache_dir is not None:
+            path = self.cache_dir / f"{key}.pdf"
+            if path.exists():
+                data = path.read_bytes()
+                self._remember(key, data)
+                return data
+        return None
+
+    def _remember(self, key: str, data: bytes) -> None:
+        with self._lock:
+            self._memory[key] = data
+            while len(self._memory) > self.memory_size:
+                self._memory.popitem(last=False)
+
+    def render(self, html: str, *, title: str, lang: str) -> bytes:
+        """The PDF of ``html``, from the cache when the same content was rendered before."""
+        key = self.key(html)
+        hit = self.cached(key)
+        if hit is not None:
+            return hit
+        data = self.render_uncached(html, title=title, lang=lang)
+        self._remember(key, data)
+        if self.cache_dir is not None:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            temporary = self.cache_dir / f"{key}.{threading.get_ident()}.tmp"
+            temporary.write_bytes(data)
+            temporary.replace(self.cache_dir / f"{key}.pdf")  # atomic for other workers
+        return data
+
+    def render_uncached(self, html: str, *, title: str, lang: str) -> bytes:
+        self._prepare()
+        fetcher = RefusingFetcher(self.static_root)
+        document = HTML(
+            string=html,
+            base_url=self.static_root.as_uri() + "/",
+            url_fetcher=fetcher,
+        ).render(font_config=self._fonts, stylesheets=self._css)
+        document.metadata.title = title
+        document.metadata.authors = ["Stichting Sovjet Ereveld"]
+        document.metadata.lang = lang
+        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
+        with self._lock:
+            self.renders += 1
+            self.last_refused = list(fetcher.refused)
+        if not isinstance(data, bytes):
+            raise TypeError("WeasyPrint returned no bytes")
+        return data
+
+    def forget(self) -> None:
+        """Drop every cached PDF (e.g. after erasing a person's data)."""
+        with self._lock:
+            self._memory.clear()
+        if self.cache_dir is not None and self.cache_dir.exists():
+            for path in self.cache_dir.glob("*.pdf"):
+                path.unlink(missing_ok=True)
+
+
+_renderers: dict[tuple[Path, Path | None], Renderer] = {}
+_renderers_lock = threading.Lock()
+
+
+def renderer_for(static_root: Path, cache_dir: Path | None) -> Renderer:
+    """The process's renderer for this app (tests make several apps in one process)."""
+    key = (static_root, cache_dir)
+    with _renderers_lock:
+        if key not in _renderers:
+            _renderers[key] = Renderer(static_root, cache_dir)
+        return _renderers[key]
