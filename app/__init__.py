@@ -59,6 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.auth import bp as auth_bp
     from app.calendar import bp as calendar_bp
     from app.ceremonies import bp as ceremonies_bp
+    from app.contacts import bp as contacts_bp
     from app.main import bp as main_bp
     from app.public import bp as public_bp
     from app.settings import bp as settings_bp
@@ -69,6 +70,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(ceremonies_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(contacts_bp)
 
     from app.documents import bp as documents_bp
 
@@ -82,7 +84,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(invitations_bp)
 
-    from app import cli, errors, templating
+    from app.wreaths import bp as wreaths_bp
+
+    app.register_blueprint(wreaths_bp)
+
+    from app import cli, errors, security, templating
+
+    security.register(app)
 
     cli.register(app)
     errors.register(app)
@@ -107,6 +115,10 @@ def _load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
     _ensure_secret_key(app)
+    if app.config["ENV_NAME"] == "production":
+        # Production is served over HTTPS (behind the proxy): cookies never travel in clear.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
 def normalise_database_url(url: str) -> str:

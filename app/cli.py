@@ -25,6 +25,7 @@ from app.ceremonies.models import Ceremony
 from app.ceremonies.seed import seed
 from app.ceremonies.services import editions_in_year, schedule_year
 from app.ceremonies.timing import timetable
+from app.contacts.cli import contacts_cli
 from app.extensions import db
 from app.types import local_today
 
@@ -175,7 +176,54 @@ def demo_command() -> None:
     click.echo(f"Demo ready: {count} editions in {this_year} and {this_year + 1}.")
 
 
+def configuration_problems(app: Flask) -> list[str]:
+    """What would make this instance unsafe or broken in production, in plain words."""
+    config = app.config
+    problems = []
+    if config["ENV_NAME"] != "production":
+        problems.append("EREVELD_ENV_NAME is not 'production': development defaults apply.")
+    base = str(config.get("PUBLIC_BASE_URL") or "")
+    if not base.startswith("https://"):
+        problems.append(
+            "PUBLIC_BASE_URL is not an https:// address: links in feeds, letters "
+            "and emails would point to whatever host a request named."
+        )
+    if not config.get("TRUSTED_HOSTS"):
+        problems.append("TRUSTED_HOSTS is not set: the app answers any Host header.")
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        problems.append(
+            "The database is SQLite: use PostgreSQL (DATABASE_URL) for several workers."
+        )
+    if not config.get("MAIL_SERVER"):
+        problems.append("No SMTP server (EREVELD_MAIL_SERVER): mail stays in instance/outbox/.")
+    if not config.get("PROXY_FIX_X_FOR"):
+        problems.append(
+            "PROXY_FIX_X_FOR is 0: behind a reverse proxy every client would "
+            "look like the proxy (login throttling, logs)."
+        )
+    return problems
+
+
+@click.command("check")
+def check_command() -> None:
+    """Report misconfiguration for production; exit 1 if there is any."""
+    problems = configuration_problems(current_app)
+    for problem in problems:
+        click.echo(f"- {problem}")
+    if problems:
+        raise click.exceptions.Exit(1)
+    click.echo("Configuration looks ready for production.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(ceremonies_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(check_command)
+    from app.wreaths.cli import wreaths_cli
+
+    app.cli.add_command(wreaths_cli)
+    app.cli.add_command(contacts_cli)
+    from app.invitations.cli import invitations_cli
+
+    app.cli.add_command(invitations_cli)

@@ -33,6 +33,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT: int | None = None  # a long edit should not lose its token
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto (0: none).
+    PROXY_FIX_X_FOR = 0
+    # Host names this instance answers to (None: any; set it in production).
+    TRUSTED_HOSTS: list[str] | None = None
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -205,3 +205,24 @@ def test_demo(runner: FlaskCliRunner) -> None:
     assert count(Ceremony) == 12
     statuses = set(db.session.scalars(sa.select(Ceremony.status)))
     assert statuses == {CeremonyStatus.PUBLISHED}
+
+
+def test_check_reports_development_settings(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    assert "PUBLIC_BASE_URL is not an https:// address" in result.output
+    assert "TRUSTED_HOSTS is not set" in result.output
+
+
+def test_check_passes_a_production_configuration(app: Flask, runner: FlaskCliRunner) -> None:
+    app.config.update(
+        ENV_NAME="production",
+        PUBLIC_BASE_URL="https://ereveld.example",
+        TRUSTED_HOSTS=["ereveld.example"],
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://db.example/ereveld",
+        MAIL_SERVER="smtp.example",
+        PROXY_FIX_X_FOR=1,
+    )
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 0, result.output
+    assert "ready for production" in result.output

@@ -81,3 +81,17 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class LoginFailure(Base):
+    """A failed login, counted per account and per address by every worker alike.
+
+    The email is stored hashed: attempts name addresses that may not be ours.
+    """
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    account: Mapped[str] = mapped_column(sa.String(64), index=True)
+    address: Mapped[str] = mapped_column(sa.String(45), index=True)

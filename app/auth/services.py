@@ -108,7 +108,7 @@ def authenticate(session: DbSession, email: str, password: str) -> User | None:
     if ph.check_needs_rehash(user.password_hash):
         user.password_hash = ph.hash(password)
     user.last_login_at = utcnow()
-    user.session_token = new_session_token()  # a fresh identity at every login
+    # The view starts a fresh session (no fixation); other devices stay logged in.
     return user
 
 

@@ -21,6 +21,7 @@ from app.auth.services import (
     update_user,
     verify_password,
 )
+from app.auth.throttle import clear_failures, is_throttled, record_failure
 from app.calendar.services import staff_feed_link
 from app.extensions import db
 from app.views import commit, flash_saved, form_error
@@ -39,14 +40,26 @@ def login() -> str | Response | tuple[str, int]:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session, form.email.data or "", form.password.data or "")
+        email = form.email.data or ""
+        address = request.remote_addr or ""
+        if is_throttled(db.session, email, address):
+            # Before any hashing; the same answer whether the account exists or not.
+            form_error(
+                form,
+                None,
+                _("Too many failed attempts. Please wait a quarter of an hour and try again."),
+            )
+            return render_template("auth/login.html", form=form), 429
+        user = authenticate(db.session, email, form.password.data or "")
         if user is not None:
+            clear_failures(db.session, email)
             db.session.commit()
             session.clear()  # no state carried over from before the login
             login_user(user)
             if user.language in ("nl", "en"):
                 session["lang"] = user.language
             return redirect(_safe_next(request.args.get("next")))
+        record_failure(db.session, email, address)
         db.session.commit()
         # One message for unknown address and wrong password alike.
         form_error(form, None, _("Unknown email address or wrong password."))
