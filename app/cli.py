@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -204,6 +206,48 @@ def configuration_problems(app: Flask) -> list[str]:
     return problems
 
 
+@click.command("backup")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write it (default: instance/backups/ereveld-TIMESTAMP).",
+)
+def backup_command(out: Path | None) -> None:
+    """Back up the database (SQLite backup API or pg_dump)."""
+    from app.backup import backup
+    from app.types import utcnow
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if out is None:
+        suffix = "sqlite" if url.startswith("sqlite") else "pgdump"
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+        out = Path(current_app.instance_path) / "backups" / f"ereveld-{stamp}.{suffix}"
+    try:
+        backup(url, out)
+    except (OSError, ValueError, subprocess.CalledProcessError) as error:
+        raise click.ClickException(f"backup failed: {error}") from error
+    click.echo(f"Backup written to {out}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace the database with a backup (stop the app first)."""
+    from app.backup import restore
+
+    if not yes:
+        click.confirm("This replaces every row of the database. Go on?", abort=True)
+    db.session.remove()
+    db.engine.dispose()  # no pooled connection may hold the old database open
+    try:
+        restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
+    except (OSError, sqlite3.DatabaseError, subprocess.CalledProcessError) as error:
+        raise click.ClickException(f"restore failed: {error}") from error
+    click.echo(f"Restored from {source}")
+
+
 @click.command("check")
 def check_command() -> None:
     """Report misconfiguration for production; exit 1 if there is any."""
@@ -220,6 +264,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(check_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     from app.wreaths.cli import wreaths_cli
 
     app.cli.add_command(wreaths_cli)

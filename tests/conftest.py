@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.test import TestResponse
 
-from app import create_app, normalise_database_url
+from app import create_app, models, normalise_database_url
 from app.auth.models import Role, User
 from app.auth.services import create_user
 from app.ceremonies.models import Ceremony, CeremonySeries
@@ -26,6 +26,7 @@ from app.ceremonies.seed import seed
 from app.ceremonies.services import create_from_series
 from app.extensions import Base, db
 
+del models  # imported for its side effect: every table is in the metadata
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
 
