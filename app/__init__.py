@@ -56,6 +56,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     install_change_tracking()
 
+    from app.audit import tracking
+
+    tracking.install()
+
     from app.auth import bp as auth_bp
     from app.calendar import bp as calendar_bp
     from app.ceremonies import bp as ceremonies_bp
@@ -75,6 +79,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.documents import bp as documents_bp
 
     app.register_blueprint(documents_bp)
+
+    from app.audit import bp as audit_bp
+
+    app.register_blueprint(audit_bp)
 
     from app.invitations.rsvp import bp as rsvp_bp
 
