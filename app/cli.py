@@ -264,6 +264,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(check_command)
+
+    from app.privacy.cli import privacy_cli
+
+    app.cli.add_command(privacy_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     from app.wreaths.cli import wreaths_cli

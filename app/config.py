@@ -27,6 +27,10 @@ class Config:
     # Where feeds and the JSON API point their links (https://ereveld.example); None: the
     # host of the request.
     PUBLIC_BASE_URL: str | None = None
+    # Months after a ceremony that delegation details are kept (flask privacy purge).
+    RETENTION_MONTHS = 12
+    # Where people write about their data (shown on /privacy).
+    PRIVACY_CONTACT: str | None = None
     # How long a worker trusts the feeds' change stamp before asking the database again.
     CALENDAR_STAMP_TTL = 1.0
 

@@ -40,6 +40,14 @@ class Base(DeclarativeBase):
     )
 
 
+# Column tags for the GDPR (see app/privacy): the category says who the data belongs to.
+# "person": a contact (exported and erased with them); "delegation": what a delegation
+# told us (exported and erased with the person it names, purged after the retention
+# period); "staff": a staff account.
+PERSON_DATA = {"personal": "person"}
+DELEGATION_DATA = {"personal": "delegation"}
+STAFF_DATA = {"personal": "staff"}
+
 db = SQLAlchemy(model_class=Base)
 
 # What services accept: a plain Session (scripts, tests) or Flask-SQLAlchemy's scoped one.

@@ -47,7 +47,7 @@ def test_commands_are_audited_and_secrets_are_not(runner: FlaskCliRunner) -> Non
     )
     [entry] = entries("user.created")
     assert entry.actor_label == "command line"
-    assert entry.changes["email"] == [None, "a@example.org"]
+    assert entry.changes["email"] == [None, "(personal data)"]  # logged, not copied
     assert "password_hash" not in entry.changes
     assert "session_token" not in entry.changes
 

@@ -40,23 +40,38 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _columns(obj: object) -> list[str]:
+# Personal data (tagged columns) is logged as changed, never copied into the log: the
+# log outlives erasure requests and must not become a second copy of the contacts.
+HIDDEN = "(personal data)"
+
+
+def _columns(obj: object) -> list[tuple[str, bool]]:
     mapper = sa.inspect(type(obj))
-    return [c.key for c in mapper.column_attrs if c.key not in SKIPPED]
+    return [
+        (c.key, "personal" in c.columns[0].info)
+        for c in mapper.column_attrs
+        if c.key not in SKIPPED
+    ]
+
+
+def _shown(value: Any, personal: bool) -> Any:
+    if personal and value not in (None, ""):
+        return HIDDEN
+    return _plain(value)
 
 
 def _changes(obj: object, kind: str) -> dict[str, Any]:
     if kind == "created":
-        return {key: [None, _plain(getattr(obj, key))] for key in _columns(obj)}
+        return {k: [None, _shown(getattr(obj, k), p)] for k, p in _columns(obj)}
     if kind == "deleted":
-        return {key: [_plain(getattr(obj, key)), None] for key in _columns(obj)}
+        return {k: [_shown(getattr(obj, k), p), None] for k, p in _columns(obj)}
     changed = {}
-    for key in _columns(obj):
+    for key, personal in _columns(obj):
         history = attributes.get_history(obj, key)
         if history.has_changes():
             before = history.deleted[0] if history.deleted else None
             after = history.added[0] if history.added else None
-            changed[key] = [_plain(before), _plain(after)]
+            changed[key] = [_shown(before, personal), _shown(after, personal)]
     return changed
 
 

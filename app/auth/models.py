@@ -9,7 +9,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import Base, enum_column
+from app.extensions import STAFF_DATA, Base, enum_column
 from app.types import utcnow
 
 
@@ -38,8 +38,8 @@ class User(Base):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True, info=STAFF_DATA)
+    name: Mapped[str] = mapped_column(sa.String(200), default="", info=STAFF_DATA)
     password_hash: Mapped[str] = mapped_column(sa.String(200))
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.VIEWER)
     language: Mapped[str] = mapped_column(sa.String(2), default="nl")

@@ -8,7 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import Base, enum_column
+from app.extensions import PERSON_DATA, Base, enum_column
 from app.i18n import pick
 from app.types import utcnow
 
@@ -96,6 +96,7 @@ class Organisation(Base):
     resident: Mapped[bool] = mapped_column(default=True)  # False: e.g. Brussels-based
     address: Mapped[str] = mapped_column(sa.Text, default="")
     email: Mapped[str] = mapped_column(sa.String(254), default="")
+    # A desk or role ("Protocol department"); people themselves are Person rows.
     protocol_contact: Mapped[str] = mapped_column(sa.String(300), default="")
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -121,21 +122,25 @@ class Person(Base):
     __tablename__ = "person"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    given_name: Mapped[str] = mapped_column(sa.String(200), default="")  # Latin script
-    family_name: Mapped[str] = mapped_column(sa.String(200))  # Latin script
-    native_name: Mapped[str] = mapped_column(sa.String(300), default="")  # e.g. Cyrillic
-    patronymic: Mapped[str] = mapped_column(sa.String(200), default="")
+    given_name: Mapped[str] = mapped_column(
+        sa.String(200), default="", info=PERSON_DATA
+    )  # Latin script
+    family_name: Mapped[str] = mapped_column(sa.String(200), info=PERSON_DATA)  # Latin script
+    native_name: Mapped[str] = mapped_column(
+        sa.String(300), default="", info=PERSON_DATA
+    )  # e.g. Cyrillic
+    patronymic: Mapped[str] = mapped_column(sa.String(200), default="", info=PERSON_DATA)
     # Forms of address are data, never derived from a table:
     # "Zijne Excellentie", "H.E.", "Его Превосходительство".
-    honorific_nl: Mapped[str] = mapped_column(sa.String(200), default="")
-    honorific_en: Mapped[str] = mapped_column(sa.String(200), default="")
-    honorific_ru: Mapped[str] = mapped_column(sa.String(200), default="")
-    email: Mapped[str] = mapped_column(sa.String(254), default="", index=True)
-    phone: Mapped[str] = mapped_column(sa.String(50), default="")
+    honorific_nl: Mapped[str] = mapped_column(sa.String(200), default="", info=PERSON_DATA)
+    honorific_en: Mapped[str] = mapped_column(sa.String(200), default="", info=PERSON_DATA)
+    honorific_ru: Mapped[str] = mapped_column(sa.String(200), default="", info=PERSON_DATA)
+    email: Mapped[str] = mapped_column(sa.String(254), default="", index=True, info=PERSON_DATA)
+    phone: Mapped[str] = mapped_column(sa.String(50), default="", info=PERSON_DATA)
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
     # For relatives: whom at the Field they are related to (name, grave) where known.
-    relation: Mapped[str] = mapped_column(sa.Text, default="")
-    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    relation: Mapped[str] = mapped_column(sa.Text, default="", info=PERSON_DATA)
+    notes: Mapped[str] = mapped_column(sa.Text, default="", info=PERSON_DATA)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

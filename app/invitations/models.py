@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import Base, enum_column
+from app.extensions import DELEGATION_DATA, Base, enum_column
 from app.types import utcnow
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class Invitation(Base):
     replied_at: Mapped[datetime | None]
     # "link" (the delegation itself) or "staff" (phone call, note verbale...).
     replied_by: Mapped[str] = mapped_column(sa.String(10), default="")
-    reply_note: Mapped[str] = mapped_column(sa.Text, default="")
+    reply_note: Mapped[str] = mapped_column(sa.Text, default="", info=DELEGATION_DATA)
     # A note verbale or other document staff attached, stored under instance/.
     document_name: Mapped[str] = mapped_column(sa.String(255), default="")
     wreath: Mapped[WreathChoice] = mapped_column(
@@ -129,8 +129,8 @@ class Invitation(Base):
     )
     ribbon_text: Mapped[str] = mapped_column(sa.String(300), default="")
     ribbon_colours: Mapped[str] = mapped_column(sa.String(100), default="")
-    accessibility: Mapped[str] = mapped_column(sa.Text, default="")
-    remark: Mapped[str] = mapped_column(sa.Text, default="")
+    accessibility: Mapped[str] = mapped_column(sa.Text, default="", info=DELEGATION_DATA)
+    remark: Mapped[str] = mapped_column(sa.Text, default="", info=DELEGATION_DATA)
     # Staff's manual place in the wreath order within its group (None: the group's sort).
     wreath_position: Mapped[int | None]
     version: Mapped[int] = mapped_column(default=1)
@@ -169,9 +169,9 @@ class DelegationMember(Base):
         sa.ForeignKey("invitation.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(default=0)
-    name: Mapped[str] = mapped_column(sa.String(300))
-    function: Mapped[str] = mapped_column(sa.String(300), default="")
+    name: Mapped[str] = mapped_column(sa.String(300), info=DELEGATION_DATA)
+    function: Mapped[str] = mapped_column(sa.String(300), default="", info=DELEGATION_DATA)
     role: Mapped[MemberRole] = mapped_column(enum_column(MemberRole), default=MemberRole.ATTENDEE)
-    car_plate: Mapped[str] = mapped_column(sa.String(20), default="")
+    car_plate: Mapped[str] = mapped_column(sa.String(20), default="", info=DELEGATION_DATA)
 
     invitation: Mapped[Invitation] = relationship(back_populates="members")
