@@ -39,6 +39,7 @@ lint: dev-setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check app tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/bandit -q -r app
 
 bench: dev-setup system translations
 	$(BIN)/python -m benchmarks
