@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.extensions import db
 
 
 def register(app: Flask) -> None:
+    @app.errorhandler(SecurityError)
+    def bad_host(error: SecurityError) -> tuple[str, int, dict[str, str]]:
+        # A Host header outside TRUSTED_HOSTS: no page can be built for it (every link
+        # would use that host), so a plain answer.
+        return "Unknown host.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         return render_template("errors/csrf.html"), 400
