@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import abort
+from flask import abort, redirect, url_for
 from flask_login import current_user
 
 from app.auth.models import Role
@@ -26,11 +26,32 @@ def role_required(role: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 return login_manager.unauthorized()  # type: ignore[no-any-return]
             if not current_user.can(role):
                 abort(403)
+            if current_user.totp_secret is None and totp_required():
+                return redirect(url_for("auth.two_factor"))  # type: ignore[return-value]
             return view(*args, **kwargs)
 
         return wrapped
 
     return decorate
+
+
+def signed_in(view: Callable[P, R]) -> Callable[P, R]:
+    """Any logged-in staff member, even one who still has to set up a second factor."""
+
+    @wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()  # type: ignore[no-any-return]
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def totp_required() -> bool:
+    from app.extensions import db
+    from app.settings.services import get_setting
+
+    return get_setting(db.session, "require_totp") == "yes"
 
 
 viewer_required = role_required(Role.VIEWER)

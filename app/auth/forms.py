@@ -29,6 +29,10 @@ def password_field(label: object) -> PasswordField:
     return PasswordField(label, [DataRequired(), Length(min=MIN_PASSWORD, max=MAX_PASSWORD)])
 
 
+class CodeForm(FlaskForm):
+    code = TextField(_l("Code from your authenticator app"), [DataRequired(), Length(max=10)])
+
+
 class PasswordChangeForm(FlaskForm):
     current = PasswordField(_l("Current password"), [DataRequired(), Length(max=MAX_PASSWORD)])
     password = password_field(_l("New password"))

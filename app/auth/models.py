@@ -51,6 +51,10 @@ class User(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Optional second factor (RFC 6238 TOTP); the last accepted time step stops a code
+    # from being used twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int | None]
 
     # Flask-Login's protocol.
     @property

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
+import segno
 import sqlalchemy as sa
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from app.auth import bp
-from app.auth.access import admin_required, viewer_required
-from app.auth.forms import LoginForm, NewUserForm, PasswordChangeForm, UserForm
+from app.auth.access import admin_required, signed_in, viewer_required
+from app.auth.forms import CodeForm, LoginForm, NewUserForm, PasswordChangeForm, UserForm
 from app.auth.models import Role, User
 from app.auth.services import (
     AccountError,
@@ -18,12 +22,15 @@ from app.auth.services import (
     change_password,
     create_user,
     end_sessions,
+    load_user,
     update_user,
     verify_password,
 )
 from app.auth.throttle import clear_failures, is_throttled, record_failure
+from app.auth.totp import check_code, disable, enable, new_secret, provisioning_uri
 from app.calendar.services import staff_feed_link
 from app.extensions import db
+from app.settings.services import get_setting
 from app.views import commit, flash_saved, form_error
 
 
@@ -55,16 +62,93 @@ def login() -> str | Response | tuple[str, int]:
             clear_failures(db.session, email)
             db.session.commit()
             session.clear()  # no state carried over from before the login
-            login_user(user)
-            if user.language in ("nl", "en"):
-                session["lang"] = user.language
-            return redirect(_safe_next(request.args.get("next")))
+            target = _safe_next(request.args.get("next"))
+            if user.totp_secret:
+                # Password right; the second factor decides. Nothing is logged in yet.
+                session[PENDING] = {"token": user.session_token, "at": time.time(), "next": target}
+                return redirect(url_for("auth.second_factor"))
+            return _complete_login(user, target)
         record_failure(db.session, email, address)
         db.session.commit()
         # One message for unknown address and wrong password alike.
         form_error(form, None, _("Unknown email address or wrong password."))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+PENDING = "pending_login"
+PENDING_SECONDS = 300
+
+
+def _complete_login(user: User, target: str) -> Response:
+    login_user(user)
+    if user.language in ("nl", "en"):
+        session["lang"] = user.language
+    if user.totp_secret is None and get_setting(db.session, "require_totp") == "yes":
+        flash(_("An authenticator app is required for staff: please set one up now."), "success")
+        return redirect(url_for("auth.two_factor"))
+    return redirect(target)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def second_factor() -> str | Response | tuple[str, int]:
+    """The second step of a login with an authenticator app."""
+    pending = session.get(PENDING)
+    user = load_user(db.session, pending["token"]) if isinstance(pending, dict) else None
+    if user is None or time.time() - float(pending["at"]) > PENDING_SECONDS:  # type: ignore[index]
+        session.pop(PENDING, None)
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        address = request.remote_addr or ""
+        if is_throttled(db.session, user.email, address):
+            form_error(
+                form,
+                None,
+                _("Too many failed attempts. Please wait a quarter of an hour and try again."),
+            )
+            return render_template("auth/code.html", form=form), 429
+        if check_code(user, form.code.data or ""):
+            clear_failures(db.session, user.email)
+            db.session.commit()
+            target = str(pending["next"])  # type: ignore[index]
+            session.clear()
+            return _complete_login(user, target)
+        record_failure(db.session, user.email, address)
+        db.session.commit()
+        form_error(form, "code", _("This code is not right (or was used already)."))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/code.html", form=form), status
+
+
+@bp.route("/staff/account/two-factor", methods=["GET", "POST"])
+@signed_in
+def two_factor() -> str | Response | tuple[str, int]:
+    """Set up or switch off the authenticator app for one's own account."""
+    form = CodeForm()
+    secret = session.get("totp_setup")
+    if not isinstance(secret, str) or request.method == "GET":
+        secret = new_secret()
+        session["totp_setup"] = secret
+    if form.validate_on_submit():
+        if request.form.get("action") == "disable" and current_user.totp_secret:
+            if check_code(current_user, form.code.data or ""):
+                disable(current_user)
+                db.session.commit()
+                flash(_("The authenticator app is switched off."), "success")
+                return redirect(url_for("auth.account"))
+            form_error(form, "code", _("This code is not right (or was used already)."))
+        elif enable(current_user, secret, form.code.data or ""):
+            db.session.commit()
+            session.pop("totp_setup", None)
+            flash(_("The authenticator app is set up: logins now ask for a code."), "success")
+            return redirect(url_for("auth.account"))
+        else:
+            form_error(form, "code", _("This code is not right (or was used already)."))
+    uri = provisioning_uri(current_user, secret)
+    qr = Markup(segno.make(uri, error="m").svg_inline(scale=4))  # noqa: S704  # nosec B704
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/two_factor.html", form=form, secret=secret, qr=qr), status
 
 
 @bp.post("/logout")

@@ -15,6 +15,11 @@ class SettingsForm(FlaskForm):
         choices=choices(SETTINGS["flag_4_may_from"].choices),
         validate_choice=True,
     )
+    require_totp = RadioField(
+        SETTINGS["require_totp"].label,
+        choices=choices(SETTINGS["require_totp"].choices),
+        validate_choice=True,
+    )
     programme_paper = RadioField(
         SETTINGS["programme_paper"].label,
         choices=choices(SETTINGS["programme_paper"].choices),

@@ -28,6 +28,11 @@ SETTINGS: dict[str, SettingSpec] = {
         ),
         _l("Flag at half-mast on 4 May"),
     ),
+    "require_totp": SettingSpec(
+        "no",
+        (("no", _l("optional for each staff member")), ("yes", _l("required for all staff"))),
+        _l("Second factor (authenticator app) at login"),
+    ),
     "programme_paper": SettingSpec(
         "a5",
         (("a5", _l("A5 (folded booklet)")), ("a4", _l("A4"))),
