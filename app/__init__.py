@@ -81,8 +81,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(documents_bp)
 
     from app.audit import bp as audit_bp
+    from app.privacy import bp as privacy_bp
 
     app.register_blueprint(audit_bp)
+    app.register_blueprint(privacy_bp)
 
     from app.invitations.rsvp import bp as rsvp_bp
 

@@ -48,7 +48,7 @@ def select_locale() -> str:
     return best or str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
-PUBLIC_BLUEPRINTS = frozenset({"public", "calendar"})
+PUBLIC_BLUEPRINTS = frozenset({"public", "calendar", "privacy", "rsvp"})
 
 
 def page_languages() -> tuple[str, ...]:

@@ -13,19 +13,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 
 from app.auth.models import Role, User
 from app.auth.services import create_user
 from app.ceremonies.models import Ceremony, CeremonySeries, CeremonyStatus, ProgrammeItem, Venue
+from app.contacts.models import Organisation, OrganisationKind
 from app.extensions import Base, db
+from app.invitations.models import Invitation, InvitationStatus, WreathChoice
 from tests.conftest import PASSWORD
+from tests.contacts_data import contacts_world
 
 # --- the world every request is made against ------------------------------------------
 
@@ -42,6 +47,18 @@ class World:
     new_series_id: int
     user_id: int
     user_email: str
+    invitation_id: int = 0  # a draft R.S.V.P. with a document (invitation_world)
+    uninvited_organisation_id: int = 0
+    wreath_invitation_id: int = 0  # second of two wreaths on the 9 May edition (wreath_world)
+    # Contacts (tests.contacts_data.contacts_world).
+    contact_organisation_id: int = 0
+    contact_duplicate_organisation_id: int = 0
+    contact_person_id: int = 0
+    contact_duplicate_person_id: int = 0
+    contact_appointment_id: int = 0
+    contact_group_id: int = 0
+    contact_organisation_version: str = ""
+    contact_person_version: str = ""
 
 
 def build_world(edition: Callable[..., Ceremony]) -> World:
@@ -56,6 +73,9 @@ def build_world(edition: Callable[..., Ceremony]) -> World:
     ceremony.items[-1].performer = "Harmonie Amersfoort"
     target = create_user(db.session, "target@example.org", PASSWORD, Role.VIEWER)
     db.session.commit()
+    invitation_id, uninvited_organisation_id = invitation_world(ceremony)
+    wreath_invitation_id = wreath_world(other)
+    contacts = contacts_world()
     world = World(
         slug=ceremony.slug,
         version=ceremony.version,
@@ -67,9 +87,47 @@ def build_world(edition: Callable[..., Ceremony]) -> World:
         new_series_id=koedriest.id,
         user_id=target.id,
         user_email=target.email,
+        invitation_id=invitation_id,
+        uninvited_organisation_id=uninvited_organisation_id,
+        wreath_invitation_id=wreath_invitation_id,
+        **contacts,
     )
     db.session.rollback()
     return world
+
+
+def invitation_world(ceremony: Ceremony) -> tuple[int, int]:
+    """An embassy invited (draft, with a note verbale on file) and one not invited yet."""
+    invited = Organisation(name="Embassy of Testland", kind=OrganisationKind.EMBASSY)
+    other = Organisation(name="Embassy of Otherland", kind=OrganisationKind.EMBASSY)
+    invitation = Invitation(
+        ceremony=ceremony,
+        organisation=invited,
+        rsvp_deadline=date(2026, 4, 20),
+        document_name="0" * 32 + ".pdf",
+    )
+    db.session.add_all([invited, other, invitation])
+    db.session.commit()
+    folder = Path(current_app.instance_path) / "documents" / str(invitation.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / invitation.document_name).write_bytes(b"%PDF-1.4 note verbale")
+    return invitation.id, other.id
+
+
+def wreath_world(ceremony: Ceremony) -> int:
+    """Two accepted invitations with a wreath, one group: the second can move up."""
+    invitations = [
+        Invitation(
+            ceremony=ceremony,
+            organisation=Organisation(name=name, kind=OrganisationKind.SCHOOL),
+            status=InvitationStatus.ACCEPTED,
+            wreath=WreathChoice.OWN,
+        )
+        for name in ("Wreath school A", "Wreath school B")
+    ]
+    db.session.add_all(invitations)
+    db.session.commit()
+    return invitations[1].id
 
 
 def fingerprint() -> dict[str, list[str]]:
@@ -234,6 +292,22 @@ MATRIX: dict[str, Entry] = {
         lambda w: "/staff/account/feed/revoke",
         post=answers(LOGIN, TO_ACCOUNT, TO_ACCOUNT, TO_ACCOUNT),
     ),
+    # Without a password step first, the code page sends everyone back to the login.
+    "/login/code": Entry(
+        "auth.second_factor",
+        lambda w: "/login/code",
+        get=answers(LOGIN, LOGIN, LOGIN, LOGIN),
+        post=answers(LOGIN, LOGIN, LOGIN, LOGIN),
+        data=lambda w: {"code": "123456"},
+    ),
+    "/staff/account/two-factor": Entry(
+        "auth.two_factor",
+        lambda w: "/staff/account/two-factor",
+        get=answers(LOGIN, OK, OK, OK),
+        # A wrong code is refused and changes nothing.
+        post=answers(LOGIN, Answer(400), Answer(400), Answer(400)),
+        data=lambda w: {"action": "enable", "code": "000000"},
+    ),
     "/login": Entry(
         "auth.login",
         lambda w: "/login",
@@ -385,14 +459,368 @@ MATRIX: dict[str, Entry] = {
         post=EDIT_POST,
         data=venue_form,
     ),
+    "/staff/audit": Entry("audit.log", lambda w: "/staff/audit", get=ADMIN_GET),
+    "/privacy": Entry("privacy.statement", lambda w: "/privacy", get=PUBLIC),
+    "/staff/privacy/persons/<int:person_id>/export.json": Entry(
+        "privacy.export",
+        lambda w: f"/staff/privacy/persons/{w.contact_person_id}/export.json",
+        get=ADMIN_GET,
+    ),
+    "/staff/privacy/persons/<int:person_id>/erase": Entry(
+        "privacy.erase",
+        lambda w: f"/staff/privacy/persons/{w.contact_duplicate_person_id}/erase",
+        post=ADMIN_POST,
+    ),
     "/staff/settings": Entry(
         "settings.settings",
         lambda w: "/staff/settings",
         get=ADMIN_GET,
         post=ADMIN_POST,
-        data=lambda w: {"flag_4_may_from": "sunrise", "programme_paper": "a4"},
+        data=lambda w: {
+            "flag_4_may_from": "sunrise",
+            "programme_paper": "a4",
+            "require_totp": "no",
+        },
     ),
 }
+
+
+# Invitations (app.invitations.views): viewers read, planners edit, admins set policies.
+SHOWS_LINK = answers(LOGIN, DENIED, Answer(200, writes=True), Answer(200, writes=True))
+MATRIX.update(
+    {
+        "/staff/ceremonies/<slug>/invitations": Entry(
+            "invitations.overview", lambda w: f"/staff/ceremonies/{w.slug}/invitations", get=READ
+        ),
+        "/staff/ceremonies/<slug>/invitations/bulk": Entry(
+            "invitations.bulk_create",
+            lambda w: f"/staff/ceremonies/{w.slug}/invitations/bulk",
+            post=EDIT_POST,
+            data=lambda w: {"bulk-kinds": "embassy"},
+        ),
+        "/staff/ceremonies/<slug>/invitations/new": Entry(
+            "invitations.new_invitation",
+            lambda w: f"/staff/ceremonies/{w.slug}/invitations/new",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=lambda w: {
+                "organisation_id": str(w.uninvited_organisation_id),
+                "kind": "rsvp",
+                "rsvp_deadline": "",
+                "cohosts": "",
+            },
+        ),
+        "/staff/ceremonies/<slug>/invitations/policies": Entry(
+            "invitations.policies",
+            lambda w: f"/staff/ceremonies/{w.slug}/invitations/policies",
+            get=READ,
+            post=ADMIN_POST,
+            data=lambda w: {
+                "target": "country",
+                "organisation_id": "0",
+                "country": "RU",
+                "decision": "do_not_invite",
+                "reason": "Decided by the board",
+            },
+        ),
+        "/staff/invitations/<int:invitation_id>": Entry(
+            "invitations.invitation", lambda w: f"/staff/invitations/{w.invitation_id}", get=READ
+        ),
+        "/staff/invitations/<int:invitation_id>/edit": Entry(
+            "invitations.edit",
+            lambda w: f"/staff/invitations/{w.invitation_id}/edit",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=lambda w: {
+                "addressee_id": "0",
+                "language": "ru",
+                "kind": "rsvp",
+                "rsvp_deadline": "2026-04-21",
+                "cohosts": "",
+                "status": "draft",
+                "accessibility": "",
+                "remark": "",
+                "version": "1",
+            },
+        ),
+        "/staff/invitations/<int:invitation_id>/delegation": Entry(
+            "invitations.delegation",
+            lambda w: f"/staff/invitations/{w.invitation_id}/delegation",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=lambda w: {
+                "members-0-name": "Anna Petrova",
+                "members-0-function": "",
+                "members-0-role": "attendee",
+                "members-0-car_plate": "",
+                "wreath": "own",
+                "ribbon_text": "",
+                "ribbon_colours": "",
+                "version": "1",
+            },
+        ),
+        "/staff/invitations/<int:invitation_id>/reply": Entry(
+            "invitations.reply",
+            lambda w: f"/staff/invitations/{w.invitation_id}/reply",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=lambda w: {"answer": "accepted", "note": "By phone", "version": "1"},
+        ),
+        "/staff/invitations/<int:invitation_id>/sent": Entry(
+            "invitations.sent",
+            lambda w: f"/staff/invitations/{w.invitation_id}/sent",
+            post=SHOWS_LINK,
+            data=lambda w: {"version": "1"},
+        ),
+        "/staff/invitations/<int:invitation_id>/link": Entry(
+            "invitations.link",
+            lambda w: f"/staff/invitations/{w.invitation_id}/link",
+            post=SHOWS_LINK,
+        ),
+        "/staff/invitations/<int:invitation_id>/document": Entry(
+            "invitations.document",
+            lambda w: f"/staff/invitations/{w.invitation_id}/document",
+            get=READ,
+        ),
+    }
+)
+
+
+# The delegation's RSVP page (app.invitations.rsvp): the token is the credential, and a
+# staff session opens nothing without one. The link holder's own answers are in
+# tests/test_rsvp.py (test_link_holder_matrix).
+NO_LINK = answers(NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)
+RSVP = "/rsvp/" + "x" * 43
+MATRIX.update(
+    {
+        "/rsvp/<token>": Entry("rsvp.page", lambda w: RSVP, get=NO_LINK),
+        "/rsvp/<token>/reply": Entry(
+            "rsvp.answer",
+            lambda w: f"{RSVP}/reply",
+            post=NO_LINK,
+            data=lambda w: {"answer": "accept", "head_name": "Head", "version": "1"},
+        ),
+        "/rsvp/<token>/members": Entry(
+            "rsvp.new_member",
+            lambda w: f"{RSVP}/members",
+            post=NO_LINK,
+            data=lambda w: {"name": "Member", "role": "attendee", "version": "1"},
+        ),
+        "/rsvp/<token>/members/<int:member_id>": Entry(
+            "rsvp.member",
+            lambda w: f"{RSVP}/members/1",
+            get=NO_LINK,
+            post=NO_LINK,
+            data=lambda w: {"name": "Member", "role": "attendee", "version": "1"},
+        ),
+        "/rsvp/<token>/members/<int:member_id>/remove": Entry(
+            "rsvp.delete_member",
+            lambda w: f"{RSVP}/members/1/remove",
+            post=NO_LINK,
+            data=lambda w: {"version": "1"},
+        ),
+        "/rsvp/<token>/details": Entry(
+            "rsvp.details",
+            lambda w: f"{RSVP}/details",
+            post=NO_LINK,
+            data=lambda w: {"wreath": "own", "version": "1"},
+        ),
+        "/rsvp/<token>/calendar.ics": Entry(
+            "rsvp.feed", lambda w: f"{RSVP}/calendar.ics", get=NO_LINK
+        ),
+    }
+)
+
+# The wreath order (app.wreaths.views): viewers read, planners move and edit the groups.
+MATRIX.update(
+    {
+        "/staff/ceremonies/<slug>/wreaths": Entry(
+            "wreaths.order", lambda w: f"/staff/ceremonies/{w.other_slug}/wreaths", get=READ
+        ),
+        "/staff/ceremonies/<slug>/wreaths/<int:invitation_id>/move": Entry(
+            "wreaths.move",
+            lambda w: f"/staff/ceremonies/{w.other_slug}/wreaths/{w.wreath_invitation_id}/move",
+            post=EDIT_POST,
+            data=lambda w: {"direction": "up", "reason": "Asked by the school"},
+        ),
+        "/staff/ceremonies/<slug>/wreaths/groups": Entry(
+            "wreaths.save_group_list",
+            lambda w: f"/staff/ceremonies/{w.other_slug}/wreaths/groups",
+            post=EDIT_POST,
+            data=lambda w: {
+                "groups-0-name_nl": "Alle kransen",
+                "groups-0-name_en": "All wreaths",
+                "groups-0-sort": "alphabetical",
+                "groups-0-kinds": "school",
+            },
+        ),
+        "/staff/ceremonies/<slug>/wreaths/reset": Entry(
+            "wreaths.reset",
+            lambda w: f"/staff/ceremonies/{w.other_slug}/wreaths/reset",
+            post=EDIT_POST,
+        ),
+        "/staff/ceremonies/<slug>/wreaths/series-default": Entry(
+            "wreaths.series_default",
+            lambda w: f"/staff/ceremonies/{w.other_slug}/wreaths/series-default",
+            post=EDIT_POST,
+        ),
+    }
+)
+
+
+# Contacts (app.contacts.views): personal data, so staff only; viewers read, planners edit.
+CONTACTS = "/staff/contacts"
+# Posted without a file: refused with the form's message, nothing saved (see
+# tests/test_contacts_import.py for real uploads).
+NO_FILE = answers(LOGIN, DENIED, Answer(400), Answer(400))
+
+
+def contact_organisation_form(w: World) -> dict[str, str]:
+    return {
+        "name": "Embassy of Contactland",
+        "kind": "embassy",
+        "country": "KZ",
+        "resident": "y",
+        "email": "info@contactland.example",
+        "version": w.contact_organisation_version,
+    }
+
+
+def contact_person_form(w: World) -> dict[str, str]:
+    return {
+        "given_name": "Anna",
+        "family_name": "Ivanova-Petrova",
+        "language": "ru",
+        "version": w.contact_person_version,
+    }
+
+
+def contact_appointment_form(w: World) -> dict[str, str]:
+    return {
+        "organisation_id": str(w.contact_organisation_id),
+        "role": "ambassador",
+        "taken_up_on": "2023-02-01",
+        "taken_up_time": "09:15",
+        "valid_from": "2023-02-01",
+        "valid_to": "",
+        "tie_break": "0",
+    }
+
+
+MATRIX.update(
+    {
+        f"{CONTACTS}/": Entry("contacts.organisations", lambda w: f"{CONTACTS}/", get=READ),
+        f"{CONTACTS}/organisations/<int:organisation_id>": Entry(
+            "contacts.organisation",
+            lambda w: f"{CONTACTS}/organisations/{w.contact_organisation_id}",
+            get=READ,
+        ),
+        f"{CONTACTS}/organisations/new": Entry(
+            "contacts.edit_organisation",
+            lambda w: f"{CONTACTS}/organisations/new",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=lambda w: {**contact_organisation_form(w), "name": "Gemeente Leusden"},
+        ),
+        f"{CONTACTS}/organisations/<int:organisation_id>/edit": Entry(
+            "contacts.edit_organisation",
+            lambda w: f"{CONTACTS}/organisations/{w.contact_organisation_id}/edit",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=contact_organisation_form,
+        ),
+        f"{CONTACTS}/organisations/<int:organisation_id>/merge": Entry(
+            "contacts.merge_organisation",
+            lambda w: f"{CONTACTS}/organisations/{w.contact_organisation_id}/merge",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=lambda w: {"other_id": str(w.contact_duplicate_organisation_id)},
+        ),
+        f"{CONTACTS}/persons": Entry("contacts.persons", lambda w: f"{CONTACTS}/persons", get=READ),
+        f"{CONTACTS}/persons/<int:person_id>": Entry(
+            "contacts.person", lambda w: f"{CONTACTS}/persons/{w.contact_person_id}", get=READ
+        ),
+        f"{CONTACTS}/persons/new": Entry(
+            "contacts.edit_person",
+            lambda w: f"{CONTACTS}/persons/new",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=contact_person_form,
+        ),
+        f"{CONTACTS}/persons/<int:person_id>/edit": Entry(
+            "contacts.edit_person",
+            lambda w: f"{CONTACTS}/persons/{w.contact_person_id}/edit",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=contact_person_form,
+        ),
+        f"{CONTACTS}/persons/<int:person_id>/merge": Entry(
+            "contacts.merge_person",
+            lambda w: f"{CONTACTS}/persons/{w.contact_person_id}/merge",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=lambda w: {"other_id": str(w.contact_duplicate_person_id)},
+        ),
+        f"{CONTACTS}/persons/<int:person_id>/appointments/new": Entry(
+            "contacts.edit_appointment",
+            lambda w: f"{CONTACTS}/persons/{w.contact_person_id}/appointments/new",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=lambda w: {**contact_appointment_form(w), "role": "representative"},
+        ),
+        f"{CONTACTS}/persons/<int:person_id>/appointments/<int:appointment_id>/edit": Entry(
+            "contacts.edit_appointment",
+            lambda w: (
+                f"{CONTACTS}/persons/{w.contact_person_id}/appointments/"
+                f"{w.contact_appointment_id}/edit"
+            ),
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=contact_appointment_form,
+        ),
+        f"{CONTACTS}/persons/<int:person_id>/appointments/<int:appointment_id>/delete": Entry(
+            "contacts.remove_appointment",
+            lambda w: (
+                f"{CONTACTS}/persons/{w.contact_person_id}/appointments/"
+                f"{w.contact_appointment_id}/delete"
+            ),
+            post=EDIT_POST,
+        ),
+        f"{CONTACTS}/groups": Entry(
+            "contacts.groups",
+            lambda w: f"{CONTACTS}/groups",
+            get=READ,
+            post=EDIT_POST,
+            data=lambda w: {"name": "Municipalities"},
+        ),
+        f"{CONTACTS}/groups/<int:group_id>": Entry(
+            "contacts.group", lambda w: f"{CONTACTS}/groups/{w.contact_group_id}", get=READ
+        ),
+        f"{CONTACTS}/groups/<int:group_id>/add": Entry(
+            "contacts.add_member",
+            lambda w: f"{CONTACTS}/groups/{w.contact_group_id}/add",
+            post=EDIT_POST,
+            data=lambda w: {"organisation_id": str(w.contact_duplicate_organisation_id)},
+        ),
+        f"{CONTACTS}/groups/<int:group_id>/remove/<int:organisation_id>": Entry(
+            "contacts.remove_member",
+            lambda w: f"{CONTACTS}/groups/{w.contact_group_id}/remove/{w.contact_organisation_id}",
+            post=EDIT_POST,
+        ),
+        f"{CONTACTS}/import": Entry(
+            "contacts.import_file", lambda w: f"{CONTACTS}/import", get=EDIT_GET, post=NO_FILE
+        ),
+        f"{CONTACTS}/export.csv": Entry(
+            "contacts.export_csv", lambda w: f"{CONTACTS}/export.csv", get=READ
+        ),
+        f"{CONTACTS}/export.vcf": Entry(
+            "contacts.export_vcard", lambda w: f"{CONTACTS}/export.vcf", get=READ
+        ),
+        f"{CONTACTS}/precedence": Entry(
+            "contacts.precedence", lambda w: f"{CONTACTS}/precedence", get=READ
+        ),
+    }
+)
 
 
 def test_every_route_has_an_entry(app: Flask) -> None:

@@ -1517,7 +1517,8 @@ def test_settings_refuse_an_invalid_choice(admin: FlaskClient, guard: Guard, val
 
 def test_settings_save(admin: FlaskClient) -> None:
     response = admin.post(
-        "/staff/settings", data={"flag_4_may_from": "sunrise", "programme_paper": "a5"}
+        "/staff/settings",
+        data={"flag_4_may_from": "sunrise", "programme_paper": "a5", "require_totp": "no"},
     )
     assert response.status_code == 302
     db.session.rollback()

@@ -362,4 +362,8 @@ def seed(session: DbSession) -> tuple[int, int]:
         session.add(series)
         added_series += 1
     session.flush()
+    # The 9 May wreath groups, only where the series has none (staff edits stay).
+    from app.wreaths.defaults import fill_series_defaults
+
+    fill_series_defaults(session)
     return added_venues, added_series

@@ -1,0 +1,787 @@
+"""What staff do with contacts: find, create, edit and merge organisations and people,
+appointments, groups. Every change is written to the audit log.
+
+Services flush but never commit: the view or command that calls them commits once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, date, datetime, time
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from app.audit.services import diff, record
+from app.ceremonies.errors import CeremonyError
+from app.ceremonies.models import Ceremony
+from app.ceremonies.timing import local_datetime
+from app.contacts.models import (
+    Appointment,
+    AppointmentRole,
+    ContactGroup,
+    Organisation,
+    OrganisationKind,
+    Person,
+)
+from app.extensions import DbSession
+from app.invitations.models import Invitation, InvitationPolicy
+from app.types import utcnow
+
+# Heads of mission take up functions in The Hague: wall-clock times are Amsterdam's.
+ZONE = ZoneInfo("Europe/Amsterdam")
+LANGUAGES = ("nl", "en", "ru")
+# Bidi overrides, isolates and marks, and C0/C1 controls (as app.forms refuses them).
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_FORBIDDEN_BLOCK = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
+)
+PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{3,50}$")
+# Not ISO 3166-1 codes, though CLDR names them: unknown, EU, eurozone, UN, outlying Oceania.
+_NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO"})
+
+KIND_LABELS: dict[OrganisationKind, Any] = {
+    OrganisationKind.EMBASSY: _l("Embassy"),
+    OrganisationKind.CONSULATE: _l("Consulate"),
+    OrganisationKind.MUNICIPALITY: _l("Municipality"),
+    OrganisationKind.PROVINCE: _l("Province"),
+    OrganisationKind.MINISTRY: _l("Ministry"),
+    OrganisationKind.ARMED_FORCES: _l("Armed forces"),
+    OrganisationKind.SCHOOL: _l("School"),
+    OrganisationKind.VETERANS: _l("Veterans' or remembrance organisation"),
+    OrganisationKind.MUSEUM: _l("Museum"),
+    OrganisationKind.FOUNDATION: _l("Foundation"),
+    OrganisationKind.FAMILY: _l("Family"),
+    OrganisationKind.OTHER: _l("Other"),
+}
+
+ROLE_LABELS: dict[AppointmentRole, Any] = {
+    AppointmentRole.AMBASSADOR: _l("Ambassador"),
+    AppointmentRole.ENVOY: _l("Envoy"),
+    AppointmentRole.CHARGE_EN_PIED: _l("Chargé d'affaires en pied"),
+    AppointmentRole.CHARGE_AD_INTERIM: _l("Chargé d'affaires a.i."),
+    AppointmentRole.REPRESENTATIVE: _l("Representative of the head of mission"),
+    AppointmentRole.CONSUL: _l("Consul"),
+    AppointmentRole.MAYOR: _l("Mayor"),
+    AppointmentRole.DEPUTY_MAYOR: _l("Deputy mayor"),
+    AppointmentRole.KINGS_COMMISSIONER: _l("King's Commissioner"),
+    AppointmentRole.MINISTER: _l("Minister"),
+    AppointmentRole.OFFICIAL: _l("Official"),
+    AppointmentRole.DIRECTOR: _l("Director"),
+    AppointmentRole.RELATIVE: _l("Relative"),
+    AppointmentRole.OTHER: _l("Other"),
+}
+
+LANGUAGE_LABELS: dict[str, Any] = {"nl": _l("Dutch"), "en": _l("English"), "ru": _l("Russian")}
+
+
+class ContactError(Exception):
+    """A rule refused the change; ``field`` names the form field to blame, if any."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def kind_label(kind: OrganisationKind) -> str:
+    return str(KIND_LABELS[kind])
+
+
+def role_label(role: AppointmentRole) -> str:
+    return str(ROLE_LABELS[role])
+
+
+# --- clean values -------------------------------------------------------------------
+
+
+def clean_text(value: str, *, multiline: bool = False) -> str:
+    """NFC and trimmed; refuses control and text-direction characters."""
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
+    pattern = _FORBIDDEN_BLOCK if multiline else _FORBIDDEN
+    if pattern.search(value):
+        raise ContactError(_l("Remove control or text-direction characters."))
+    return value
+
+
+def check_email(value: str) -> str:
+    """An address that looks deliverable in form (no DNS lookup), or ''."""
+    if not value:
+        return ""
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ContactError(_l("Not a valid email address."), field="email") from error
+    return value
+
+
+def check_phone(value: str) -> str:
+    if value and not PHONE_RE.match(value):
+        raise ContactError(
+            _l("Use digits, spaces and + ( ) . / - only in a phone number."), field="phone"
+        )
+    return value
+
+
+@cache
+def _territories(lang: str) -> dict[str, str]:
+    names = Locale.parse(lang).territories
+    return {
+        code: str(name)
+        for code, name in names.items()
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    }
+
+
+def is_country(code: str) -> bool:
+    """An ISO 3166-1 alpha-2 code (upper case)."""
+    return code in _territories("en")
+
+
+def country_name(code: str, lang: str) -> str:
+    return _territories(lang if lang in LANGUAGES else "en").get(code, code)
+
+
+def countries(lang: str) -> list[tuple[str, str]]:
+    """(code, name) of every country, sorted by name in ``lang``."""
+    names = _territories(lang if lang in LANGUAGES else "en")
+    return sorted(names.items(), key=lambda pair: pair[1].casefold())
+
+
+def local_moment(text: str) -> datetime:
+    """An ISO 8601 date or date-time as an aware instant.
+
+    A date alone means 00:00 in Amsterdam; a date-time without offset is Amsterdam wall
+    time, and a time the clocks skip or repeat is refused rather than guessed.
+    """
+    text = text.strip()
+    try:
+        return day_start(date.fromisoformat(text))
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ContactError(
+            _l("%(value)s is not an ISO 8601 date or date-time.", value=text[:40])
+        ) from error
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    return wall_time(moment.date(), moment.time())
+
+
+def day_start(day: date) -> datetime:
+    """00:00 of ``day`` in Amsterdam (midnight always exists there)."""
+    return datetime.combine(day, time(0), tzinfo=ZONE)
+
+
+def wall_time(day: date, at: time) -> datetime:
+    """``day`` at ``at`` in Amsterdam, refusing skipped and repeated times."""
+    try:
+        return local_datetime(day, at, ZONE)
+    except CeremonyError as error:
+        raise ContactError(error.message) from error
+
+
+def local_date(text: str) -> date:
+    """An ISO 8601 date; of a local date-time, its date."""
+    text = text.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ContactError(_l("%(value)s is not an ISO 8601 date.", value=text[:40])) from error
+    return moment.astimezone(ZONE).date() if moment.tzinfo else moment.date()
+
+
+def as_local(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(ZONE) if moment is not None else None
+
+
+# --- organisations ------------------------------------------------------------------
+
+
+@dataclass
+class OrganisationData:
+    """What staff enter for an organisation."""
+
+    name: str
+    kind: OrganisationKind
+    name_nl: str = ""
+    name_en: str = ""
+    name_ru: str = ""
+    country: str = ""
+    resident: bool = True
+    address: str = ""
+    email: str = ""
+    protocol_contact: str = ""
+    notes: str = ""
+
+    def check(self) -> None:
+        if not self.name:
+            raise ContactError(_l("Give the organisation a name."), field="name")
+        if self.country and not is_country(self.country):
+            raise ContactError(
+                _l("%(code)s is not an ISO 3166 country code.", code=self.country[:10]),
+                field="country",
+            )
+        check_email(self.email)
+
+
+def organisation_by_name(session: DbSession, name: str) -> Organisation | None:
+    """The organisation of that name, whatever its letter case."""
+    return session.scalar(
+        sa.select(Organisation).where(sa.func.lower(Organisation.name) == name.lower())
+    )
+
+
+def _snapshot(obj: object, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}
+
+
+def _apply(obj: object, values: dict[str, Any]) -> dict[str, Any]:
+    """Set ``values`` on ``obj``; the audit diff of what changed."""
+    before = _snapshot(obj, list(values))
+    changes = diff(before, values)
+    for name in changes:
+        setattr(obj, name, values[name])
+    return changes
+
+
+def create_organisation(
+    session: DbSession, data: OrganisationData, *, actor_user_id: int | None
+) -> Organisation:
+    data.check()
+    if organisation_by_name(session, data.name) is not None:
+        raise ContactError(
+            _l("An organisation named %(name)s exists already.", name=data.name), field="name"
+        )
+    now = utcnow()
+    organisation = Organisation(**asdict(data), created_at=now, updated_at=now)
+    session.add(organisation)
+    session.flush()
+    record(
+        session,
+        action="contacts.organisation.create",
+        object_type="organisation",
+        object_id=organisation.id,
+        changes=diff({}, asdict(data)),
+        actor_user_id=actor_user_id,
+    )
+    return organisation
+
+
+def check_version(updated_at: datetime, expected: str | None) -> None:
+    """Refuse a form made from an older state (the change time travels in the form)."""
+    if expected is not None and expected != version_of(updated_at):
+        raise EditConflict()
+
+
+def version_of(updated_at: datetime) -> str:
+    return updated_at.astimezone(UTC).isoformat()
+
+
+class EditConflict(Exception):
+    """The form was made from an older state than the one stored."""
+
+
+def update_organisation(
+    session: DbSession,
+    organisation: Organisation,
+    data: OrganisationData,
+    *,
+    actor_user_id: int | None,
+    expected_version: str | None = None,
+) -> Organisation:
+    check_version(organisation.updated_at, expected_version)
+    data.check()
+    other = organisation_by_name(session, data.name)
+    if other is not None and other.id != organisation.id:
+        raise ContactError(
+            _l("An organisation named %(name)s exists already.", name=data.name), field="name"
+        )
+    changes = _apply(organisation, asdict(data))
+    if changes:
+        organisation.updated_at = utcnow()
+        record(
+            session,
+            action="contacts.organisation.update",
+            object_type="organisation",
+            object_id=organisation.id,
+            changes=changes,
+            actor_user_id=actor_user_id,
+        )
+    session.flush()
+    return organisation
+
+
+def search_organisations(
+    session: DbSession,
+    query: str = "",
+    *,
+    kind: OrganisationKind | None = None,
+    group_id: int | None = None,
+    limit: int = 500,
+) -> list[Organisation]:
+    """Organisations whose names (any language), country or email contain ``query``."""
+    statement = sa.select(Organisation).options(selectinload(Organisation.groups))
+    if kind is not None:
+        statement = statement.where(Organisation.kind == kind)
+    if group_id is not None:
+        statement = statement.where(Organisation.groups.any(ContactGroup.id == group_id))
+    rows = session.scalars(statement.order_by(Organisation.name))
+    found = (
+        o
+        for o in rows
+        if _matches(query, o.name, o.name_nl, o.name_en, o.name_ru, o.email, o.country)
+    )
+    return list(itertools.islice(found, limit))
+
+
+def _matches(query: str, *texts: str) -> bool:
+    """Case-insensitive in every script; SQLite's lower() folds ASCII letters only."""
+    folded = unicodedata.normalize("NFC", query).casefold().strip()
+    return not folded or any(folded in text.casefold() for text in texts)
+
+
+# --- people -------------------------------------------------------------------------
+
+
+@dataclass
+class PersonData:
+    """What staff enter for a person."""
+
+    family_name: str
+    given_name: str = ""
+    native_name: str = ""
+    patronymic: str = ""
+    honorific_nl: str = ""
+    honorific_en: str = ""
+    honorific_ru: str = ""
+    email: str = ""
+    phone: str = ""
+    language: str = "en"
+    relation: str = ""
+    notes: str = ""
+
+    def check(self) -> None:
+        if not self.family_name:
+            raise ContactError(_l("Give the family name."), field="family_name")
+        if self.language not in LANGUAGES:
+            raise ContactError(_l("Choose Dutch, English or Russian."), field="language")
+        check_email(self.email)
+        check_phone(self.phone)
+
+
+def person_by_email(session: DbSession, email: str) -> Person | None:
+    if not email:
+        return None
+    return session.scalars(
+        sa.select(Person).where(sa.func.lower(Person.email) == email.lower()).order_by(Person.id)
+    ).first()
+
+
+def create_person(session: DbSession, data: PersonData, *, actor_user_id: int | None) -> Person:
+    data.check()
+    now = utcnow()
+    person = Person(**asdict(data), created_at=now, updated_at=now)
+    session.add(person)
+    session.flush()
+    record(
+        session,
+        action="contacts.person.create",
+        object_type="person",
+        object_id=person.id,
+        changes=diff({}, asdict(data)),
+        actor_user_id=actor_user_id,
+    )
+    return person
+
+
+def update_person(
+    session: DbSession,
+    person: Person,
+    data: PersonData,
+    *,
+    actor_user_id: int | None,
+    expected_version: str | None = None,
+) -> Person:
+    check_version(person.updated_at, expected_version)
+    data.check()
+    changes = _apply(person, asdict(data))
+    if changes:
+        person.updated_at = utcnow()
+        record(
+            session,
+            action="contacts.person.update",
+            object_type="person",
+            object_id=person.id,
+            changes=changes,
+            actor_user_id=actor_user_id,
+        )
+    session.flush()
+    return person
+
+
+def search_persons(session: DbSession, query: str = "", *, limit: int = 500) -> list[Person]:
+    """People whose names (Latin or native), email or organisations contain ``query``."""
+    rows = session.scalars(
+        sa.select(Person)
+        .options(selectinload(Person.appointments).selectinload(Appointment.organisation))
+        .order_by(Person.family_name, Person.given_name, Person.id)
+    )
+    found = (
+        p
+        for p in rows
+        if _matches(
+            query,
+            p.given_name,
+            p.family_name,
+            p.full_name,
+            p.native_name,
+            p.patronymic,
+            p.email,
+            *(a.organisation.name for a in p.appointments),
+        )
+    )
+    return list(itertools.islice(found, limit))
+
+
+# --- appointments -------------------------------------------------------------------
+
+
+@dataclass
+class AppointmentData:
+    """A person's role at an organisation; ``taken_up_at`` aware (see ``local_moment``)."""
+
+    organisation: Organisation
+    role: AppointmentRole
+    taken_up_at: datetime | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    tie_break: int = 0
+
+    def check(self) -> None:
+        if self.taken_up_at is not None and self.taken_up_at.utcoffset() is None:
+            raise ValueError("taken_up_at must be aware")
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ContactError(
+                _l("The end of the appointment must not be before its start."),
+                field="valid_to",
+            )
+
+    def values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _appointment_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    plain = {
+        key: (value.id if isinstance(value, Organisation) else value)
+        for key, value in after.items()
+    }
+    old = {
+        key: (value.id if isinstance(value, Organisation) else value)
+        for key, value in before.items()
+    }
+    return diff(old, plain)
+
+
+def add_appointment(
+    session: DbSession, person: Person, data: AppointmentData, *, actor_user_id: int | None
+) -> Appointment:
+    data.check()
+    appointment = Appointment(person=person, **data.values())
+    session.add(appointment)
+    session.flush()
+    record(
+        session,
+        action="contacts.appointment.create",
+        object_type="appointment",
+        object_id=appointment.id,
+        changes={"person_id": [None, person.id], **_appointment_changes({}, data.values())},
+        actor_user_id=actor_user_id,
+    )
+    return appointment
+
+
+def update_appointment(
+    session: DbSession,
+    appointment: Appointment,
+    data: AppointmentData,
+    *,
+    actor_user_id: int | None,
+) -> Appointment:
+    data.check()
+    before = _snapshot(appointment, list(data.values()))
+    changes = _appointment_changes(before, data.values())
+    for name, value in data.values().items():
+        if getattr(appointment, name) != value:
+            setattr(appointment, name, value)
+    if changes:
+        record(
+            session,
+            action="contacts.appointment.update",
+            object_type="appointment",
+            object_id=appointment.id,
+            changes=changes,
+            actor_user_id=actor_user_id,
+        )
+    session.flush()
+    return appointment
+
+
+def delete_appointment(
+    session: DbSession, appointment: Appointment, *, actor_user_id: int | None
+) -> None:
+    record(
+        session,
+        action="contacts.appointment.delete",
+        object_type="appointment",
+        object_id=appointment.id,
+        changes={
+            "person_id": [appointment.person_id, None],
+            "organisation_id": [appointment.organisation_id, None],
+            "role": [appointment.role.value, None],
+        },
+        actor_user_id=actor_user_id,
+    )
+    session.delete(appointment)
+    session.flush()
+
+
+# --- groups -------------------------------------------------------------------------
+
+
+def group_by_name(session: DbSession, name: str) -> ContactGroup | None:
+    return session.scalar(
+        sa.select(ContactGroup).where(sa.func.lower(ContactGroup.name) == name.lower())
+    )
+
+
+def create_group(session: DbSession, name: str, *, actor_user_id: int | None) -> ContactGroup:
+    if not name:
+        raise ContactError(_l("Give the group a name."), field="name")
+    if group_by_name(session, name) is not None:
+        raise ContactError(_l("A group named %(name)s exists already.", name=name), field="name")
+    group = ContactGroup(name=name)
+    session.add(group)
+    session.flush()
+    record(
+        session,
+        action="contacts.group.create",
+        object_type="contact_group",
+        object_id=group.id,
+        changes={"name": [None, name]},
+        actor_user_id=actor_user_id,
+    )
+    return group
+
+
+def set_membership(
+    session: DbSession,
+    group: ContactGroup,
+    organisation: Organisation,
+    member: bool,
+    *,
+    actor_user_id: int | None,
+) -> bool:
+    """Add ``organisation`` to ``group`` (or remove it); False when nothing changed."""
+    if (organisation in group.organisations) == member:
+        return False
+    if member:
+        group.organisations.append(organisation)
+    else:
+        group.organisations.remove(organisation)
+    record(
+        session,
+        action="contacts.group.add" if member else "contacts.group.remove",
+        object_type="contact_group",
+        object_id=group.id,
+        changes={"organisation_id": [None, organisation.id] if member else [organisation.id, None]},
+        actor_user_id=actor_user_id,
+    )
+    session.flush()
+    return True
+
+
+def all_groups(session: DbSession) -> list[ContactGroup]:
+    return list(
+        session.scalars(
+            sa.select(ContactGroup)
+            .options(selectinload(ContactGroup.organisations))
+            .order_by(ContactGroup.name)
+        )
+    )
+
+
+# --- merging duplicates -------------------------------------------------------------
+
+_PERSON_FIELDS = [f.name for f in fields(PersonData)]
+_ORGANISATION_FIELDS = [f.name for f in fields(OrganisationData) if f.name not in ("name", "kind")]
+
+
+def _fill_gaps(keep: object, duplicate: object, names: Sequence[str]) -> dict[str, Any]:
+    """Copy the duplicate's values where the kept record has none."""
+    values = {
+        name: getattr(duplicate, name)
+        for name in names
+        if not getattr(keep, name) and getattr(duplicate, name)
+    }
+    return _apply(keep, values)
+
+
+def _same_appointment(a: Appointment, b: Appointment) -> bool:
+    # Objects, not ids: a moved appointment's foreign keys change only at the flush.
+    def key(x: Appointment) -> tuple[object, ...]:
+        return (x.organisation.id, x.person.id, x.role, x.valid_from, x.valid_to, x.taken_up_at)
+
+    return key(a) == key(b)
+
+
+def merge_persons(
+    session: DbSession, keep: Person, duplicate: Person, *, actor_user_id: int | None
+) -> Person:
+    """Fold ``duplicate`` into ``keep``: appointments, invitations, empty fields; then
+    delete it. Identical appointments are kept once."""
+    if keep.id == duplicate.id:
+        raise ContactError(_l("Choose another person to merge."), field="other_id")
+    moved: list[int] = []
+    for appointment in list(duplicate.appointments):
+        appointment.person = keep
+        if any(
+            _same_appointment(appointment, a) for a in keep.appointments if a is not appointment
+        ):
+            session.delete(appointment)
+        else:
+            moved.append(appointment.id)
+    invitations = list(
+        session.scalars(sa.select(Invitation).where(Invitation.addressee_id == duplicate.id))
+    )
+    for invitation in invitations:
+        invitation.addressee_id = keep.id
+    filled = _fill_gaps(keep, duplicate, _PERSON_FIELDS)
+    keep.updated_at = utcnow()
+    record(
+        session,
+        action="contacts.person.merge",
+        object_type="person",
+        object_id=keep.id,
+        changes={
+            "merged_person_id": duplicate.id,
+            "merged_name": duplicate.full_name,
+            "appointments_moved": moved,
+            "invitations_moved": [i.id for i in invitations],
+            **filled,
+        },
+        actor_user_id=actor_user_id,
+    )
+    session.flush()
+    session.delete(duplicate)
+    session.flush()
+    return keep
+
+
+def _edition_slug(session: DbSession, ceremony_id: int) -> str:
+    ceremony = session.get(Ceremony, ceremony_id)
+    return ceremony.slug if ceremony is not None else str(ceremony_id)
+
+
+def merge_organisations(
+    session: DbSession, keep: Organisation, duplicate: Organisation, *, actor_user_id: int | None
+) -> Organisation:
+    """Fold ``duplicate`` into ``keep``: appointments, groups, invitations and invitation
+    policies, empty fields; then delete it. Two invitations (or policies) for one edition
+    cannot be merged silently: that is refused with the edition named."""
+    if keep.id == duplicate.id:
+        raise ContactError(_l("Choose another organisation to merge."), field="other_id")
+    invitations = list(
+        session.scalars(sa.select(Invitation).where(Invitation.organisation_id == duplicate.id))
+    )
+    policies = list(
+        session.scalars(
+            sa.select(InvitationPolicy).where(InvitationPolicy.organisation_id == duplicate.id)
+        )
+    )
+    kept_editions = set(
+        session.scalars(
+            sa.select(Invitation.ceremony_id).where(Invitation.organisation_id == keep.id)
+        )
+    )
+    kept_policy_editions = set(
+        session.scalars(
+            sa.select(InvitationPolicy.ceremony_id).where(
+                InvitationPolicy.organisation_id == keep.id
+            )
+        )
+    )
+    for invitation in invitations:
+        if invitation.ceremony_id in kept_editions:
+            raise ContactError(
+                _l(
+                    "Both organisations are invited to %(edition)s: remove one invitation "
+                    "before merging.",
+                    edition=invitation.ceremony.slug,
+                ),
+                field="other_id",
+            )
+    for policy in policies:
+        if policy.ceremony_id in kept_policy_editions:
+            raise ContactError(
+                _l(
+                    "Both organisations have an invitation policy for %(edition)s: remove "
+                    "one before merging.",
+                    edition=_edition_slug(session, policy.ceremony_id),
+                ),
+                field="other_id",
+            )
+    for invitation in invitations:
+        invitation.organisation_id = keep.id
+    for policy in policies:
+        policy.organisation_id = keep.id
+    moved: list[int] = []
+    for appointment in list(duplicate.appointments):
+        appointment.organisation = keep
+        if any(
+            _same_appointment(appointment, a) for a in keep.appointments if a is not appointment
+        ):
+            session.delete(appointment)
+        else:
+            moved.append(appointment.id)
+    groups = [g for g in duplicate.groups if g not in keep.groups]
+    keep.groups.extend(groups)
+    filled = _fill_gaps(keep, duplicate, _ORGANISATION_FIELDS)
+    keep.updated_at = utcnow()
+    record(
+        session,
+        action="contacts.organisation.merge",
+        object_type="organisation",
+        object_id=keep.id,
+        changes={
+            "merged_organisation_id": duplicate.id,
+            "merged_name": duplicate.name,
+            "appointments_moved": moved,
+            "groups_added": [g.id for g in groups],
+            "invitations_moved": [i.id for i in invitations],
+            "policies_moved": [p.id for p in policies],
+            **filled,
+        },
+        actor_user_id=actor_user_id,
+    )
+    session.flush()
+    duplicate.groups.clear()
+    session.delete(duplicate)
+    session.flush()
+    return keep
