@@ -267,7 +267,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(check_command)
 
+    from app.documents.cli import documents_cli
     from app.privacy.cli import privacy_cli
+
+    app.cli.add_command(documents_cli)
 
     app.cli.add_command(privacy_cli)
     app.cli.add_command(backup_command)

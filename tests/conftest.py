@@ -73,6 +73,7 @@ def test_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "CALENDAR_STAMP_TTL": 0,  # every request sees the latest change
+        "LETTER_JOBS_INLINE": True,  # no thread outlives a test; test_letters turns it off
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         **FAST_ARGON2,
     }

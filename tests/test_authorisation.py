@@ -461,6 +461,28 @@ MATRIX: dict[str, Entry] = {
     ),
     "/staff/audit": Entry("audit.log", lambda w: "/staff/audit", get=ADMIN_GET),
     "/privacy": Entry("privacy.statement", lambda w: "/privacy", get=PUBLIC),
+    "/staff/invitations/<int:invitation_id>/letter.pdf": Entry(
+        "documents.letter_preview",
+        lambda w: f"/staff/invitations/{w.invitation_id}/letter.pdf",
+        get=READ,
+    ),
+    "/staff/ceremonies/<slug>/letters": Entry(
+        "documents.letters",
+        lambda w: f"/staff/ceremonies/{w.slug}/letters",
+        get=READ,
+        post=answers(LOGIN, DENIED, Answer(302, writes=True), Answer(302, writes=True)),
+        data=lambda w: {"layout": "letter", "action": "send"},
+    ),
+    "/staff/letter-jobs/<job_id>": Entry(
+        "documents.letter_job",
+        lambda w: "/staff/letter-jobs/" + "x" * 22,
+        get=answers(LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    ),
+    "/staff/letter-jobs/<job_id>/<name>": Entry(
+        "documents.letter_job_file",
+        lambda w: "/staff/letter-jobs/" + "x" * 22 + "/letters.zip",
+        get=answers(LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND),
+    ),
     "/staff/privacy/persons/<int:person_id>/export.json": Entry(
         "privacy.export",
         lambda w: f"/staff/privacy/persons/{w.contact_person_id}/export.json",

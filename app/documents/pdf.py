@@ -114,7 +114,8 @@ class Renderer:
             temporary.replace(self.cache_dir / f"{key}.pdf")  # atomic for other workers
         return data
 
-    def render_uncached(self, html: str, *, title: str, lang: str) -> bytes:
+    def layout(self, html: str, *, title: str, lang: str) -> Any:
+        """Lay ``html`` out once (the expensive part); write it whole or in page ranges."""
         self._prepare()
         fetcher = RefusingFetcher(self.static_root)
         document = HTML(
@@ -125,13 +126,20 @@ class Renderer:
         document.metadata.title = title
         document.metadata.authors = ["Stichting Sovjet Ereveld"]
         document.metadata.lang = lang
-        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
         with self._lock:
             self.renders += 1
             self.last_refused = list(fetcher.refused)
+        return document
+
+    @staticmethod
+    def write(document: Any) -> bytes:
+        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
         if not isinstance(data, bytes):
             raise TypeError("WeasyPrint returned no bytes")
         return data
+
+    def render_uncached(self, html: str, *, title: str, lang: str) -> bytes:
+        return self.write(self.layout(html, title=title, lang=lang))
 
     def forget(self) -> None:
         """Drop every cached PDF (e.g. after erasing a person's data)."""

@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import io
+
 import sqlalchemy as sa
-from flask import abort, request
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth.access import viewer_required
 from app.calendar.services import public_conditions
 from app.ceremonies.models import Ceremony
 from app.documents import bp
+from app.documents.forms import LettersForm
+from app.documents.jobs import read_status, result_path, start_job
+from app.documents.letters import LAYOUTS, Letter, file_name, render_letters, send_by_letter
 from app.documents.services import PROGRAMME_LANGUAGES, programme_pdf
 from app.extensions import db
+from app.invitations.models import Invitation, InvitationKind
+from app.invitations.services import Actor, invitations_of
+from app.views import commit
 
 
 def _language() -> str:
@@ -49,3 +69,103 @@ def staff_programme(slug: str) -> Response:
         abort(404)
     lang = _language()
     return _pdf(programme_pdf(db.session, ceremony, lang), f"{slug}-{lang}.pdf", public=False)
+
+
+# --- invitation letters -------------------------------------------------------------
+
+
+def _edition(slug: str) -> Ceremony:
+    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
+    if ceremony is None:
+        abort(404)
+    return ceremony
+
+
+def app_object() -> Flask:
+    """The real app behind the proxy: the letter thread outlives the request."""
+    return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def _actor() -> Actor:
+    return Actor(user_id=current_user.id, address=request.remote_addr or "")
+
+
+def _layout() -> str:
+    layout = request.values.get("layout", "letter")
+    return layout if layout in LAYOUTS else "letter"
+
+
+@bp.get("/staff/invitations/<int:invitation_id>/letter.pdf")
+@viewer_required
+def letter_preview(invitation_id: int) -> Response:
+    """One invitation's letter or card as it will look, without its personal link."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None:
+        abort(404)
+    layout = _layout()
+    batch = render_letters([Letter(invitation, None)], layout)
+    return _pdf(batch.combined, file_name(Letter(invitation, None), layout), public=False)
+
+
+@bp.route("/staff/ceremonies/<slug>/letters", methods=["GET", "POST"])
+@viewer_required
+def letters(slug: str) -> str | Response | tuple[str, int]:
+    """Print an edition's letters: a preview of all, or send (links issued, marked sent)."""
+    ceremony = _edition(slug)
+    form = LettersForm()
+    if request.method == "POST":
+        if not current_user.can_edit:
+            abort(403)
+        if not form.validate_on_submit():
+            return render_template("documents/letters.html", ceremony=ceremony, form=form), 400
+        if form.action.data == "send":
+            mailing = send_by_letter(
+                db.session, ceremony, _actor(), reissue=bool(form.reissue.data)
+            )
+            if not commit():
+                abort(409)
+            pairs = [(letter.invitation.id, letter.url) for letter in mailing.letters]
+            for invitation, reason in mailing.skipped:
+                flash(
+                    _(
+                        "No letter for %(organisation)s: %(reason)s",
+                        organisation=invitation.organisation.name,
+                        reason=reason,
+                    ),
+                    "success",
+                )
+        else:
+            pairs = [
+                (i.id, None)
+                for i in invitations_of(db.session, ceremony)
+                if i.kind != InvitationKind.PROXY
+            ]
+        if not pairs:
+            flash(_("No invitation needs a letter now."), "success")
+            return redirect(url_for("documents.letters", slug=slug))
+        job = start_job(app_object(), pairs, form.layout.data or "letter", slug)
+        return redirect(url_for("documents.letter_job", job_id=job))
+    return render_template("documents/letters.html", ceremony=ceremony, form=form)
+
+
+@bp.get("/staff/letter-jobs/<job_id>")
+@viewer_required
+def letter_job(job_id: str) -> str:
+    status = read_status(app_object(), job_id)
+    if status is None:
+        abort(404)
+    return render_template("documents/job.html", job_id=job_id, status=status)
+
+
+@bp.get("/staff/letter-jobs/<job_id>/<name>")
+@viewer_required
+def letter_job_file(job_id: str, name: str) -> Response:
+    path = result_path(app_object(), job_id, name)
+    if path is None:
+        abort(404)
+    # Read whole: a batch is a few megabytes, and no file handle outlives the request.
+    response = send_file(
+        io.BytesIO(path.read_bytes()), as_attachment=True, download_name=name, max_age=0
+    )
+    response.headers["Cache-Control"] = "no-store"  # personal links inside
+    return response

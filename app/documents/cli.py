@@ -1,0 +1,62 @@
+"""`flask documents letters ...`: a batch of letters into a folder, with progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from app.ceremonies.models import Ceremony
+from app.documents.letters import LAYOUTS, Letter, render_letters, send_by_letter
+from app.extensions import db
+from app.invitations.models import InvitationKind
+from app.invitations.services import Actor, invitations_of
+
+documents_cli = AppGroup("documents", help="Printed documents.")
+
+
+@documents_cli.command("letters")
+@click.argument("edition_slug")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the PDFs.",
+)
+@click.option("--layout", type=click.Choice(LAYOUTS), default="letter", show_default=True)
+@click.option(
+    "--send", is_flag=True, help="Issue personal links and mark drafts sent (default: a preview)."
+)
+@click.option(
+    "--reissue", is_flag=True, help="With --send: also invitations already sent, with a new link."
+)
+def letters_command(edition_slug: str, out: Path, layout: str, send: bool, reissue: bool) -> None:
+    """One PDF per invitation of EDITION_SLUG, and combined.pdf for the printer."""
+    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == edition_slug))
+    if ceremony is None:
+        raise click.ClickException(f"no edition {edition_slug!r}")
+    if send:
+        mailing = send_by_letter(db.session, ceremony, Actor(label="command line"), reissue=reissue)
+        db.session.commit()
+        letters = mailing.letters
+        for invitation, reason in mailing.skipped:
+            click.echo(f"skipped {invitation.organisation.name}: {reason}", err=True)
+    else:
+        letters = [
+            Letter(i, None)
+            for i in invitations_of(db.session, ceremony)
+            if i.kind != InvitationKind.PROXY
+        ]
+    if not letters:
+        click.echo("No invitation needs a letter.")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    with click.progressbar(length=len(letters), label="Rendering letters") as bar:
+        batch = render_letters(letters, layout, lambda done: bar.update(done - bar.pos))
+    for name, pdf in batch.each:
+        (out / name).write_bytes(pdf)
+    (out / "combined.pdf").write_bytes(batch.combined)
+    click.echo(f"{len(batch.each)} letters and combined.pdf written to {out}")
