@@ -85,7 +85,10 @@ def letter_context(letter: Letter) -> dict[str, Any]:
             ),
             "venue": ", ".join(p for p in (ceremony.venue.name, ceremony.venue.address) if p),
             "url": letter.url,
-            "qr": segno.make(letter.url, error="m").png_data_uri(scale=4) if letter.url else None,
+            # Scale 1: the PDF scales it up; encoding more pixels only costs time.
+            "qr": segno.make(letter.url, error="m").png_data_uri(scale=1, border=2)
+            if letter.url
+            else None,
             "t": {
                 "foundation": _("Soviet Field of Honour Foundation"),
                 "hosts": hosts,
@@ -98,6 +101,7 @@ def letter_context(letter: Letter) -> dict[str, Any]:
                     "Please reply, and name the members of your delegation, on your personal page:"
                 ),
                 "no_link": _("(your personal link is printed here when the letter is sent)"),
+                "qr_alt": _("QR code of your personal page"),
             },
         }
 
@@ -120,7 +124,7 @@ class LetterBatch:
 def file_name(letter: Letter, layout: str) -> str:
     invitation = letter.invitation
     name = slugify(invitation.organisation.name)[:40].strip("-") or "organisation"
-    return f"{invitation.id:05d}-{name}-{layout}.pdf"
+    return f"{invitation.id or 0:05d}-{name}-{layout}.pdf"
 
 
 def render_letters(
