@@ -30,6 +30,7 @@ from app.ceremonies.seed import seed
 from app.ceremonies.services import editions_in_year, schedule_year
 from app.ceremonies.timing import timetable
 from app.contacts.cli import contacts_cli
+from app.demo import DemoError, load_demo_contacts
 from app.extensions import db
 from app.types import local_today
 
@@ -141,6 +142,18 @@ def create_user_command(email: str, role: str, name: str, password_stdin: bool) 
     click.echo(f"Created {user.email} ({user.role.value}).")
 
 
+def ensure_dev_admin() -> Path:
+    """Make the development admin if there is no account at all; where its login is kept."""
+    path = Path(current_app.instance_path) / DEV_LOGIN_FILE
+    if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
+        password = secrets.token_urlsafe(12)
+        create_user(db.session, "admin@example.org", password, Role.ADMIN, name="Admin")
+        db.session.commit()
+        path.write_text(f"admin@example.org\n{password}\n")
+        path.chmod(0o600)
+    return path
+
+
 @users_cli.command("dev-login")
 def dev_login_command() -> None:
     """Development only: make an admin if there is no account, and say how to log in.
@@ -150,13 +163,7 @@ def dev_login_command() -> None:
     """
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("dev-login is for development; use `flask users create`.")
-    path = Path(current_app.instance_path) / DEV_LOGIN_FILE
-    if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
-        password = secrets.token_urlsafe(12)
-        create_user(db.session, "admin@example.org", password, Role.ADMIN, name="Admin")
-        db.session.commit()
-        path.write_text(f"admin@example.org\n{password}\n")
-        path.chmod(0o600)
+    path = ensure_dev_admin()
     if path.exists():
         email, password = path.read_text().split("\n")[:2]
         user = find_by_email(db.session, email)
@@ -174,10 +181,22 @@ def demo_command() -> None:
     for year in (this_year, this_year + 1):
         schedule_year(db.session, year, publish=True)
     db.session.commit()
+    if current_app.config["ENV_NAME"] != "production":
+        ensure_dev_admin()  # approves the demo's invitation policies, as `dev-login` shows
+    try:
+        demo = load_demo_contacts(db.session)
+    except DemoError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
     count = len(editions_in_year(db.session, this_year)) + len(
         editions_in_year(db.session, this_year + 1)
     )
     click.echo(f"Demo ready: {count} editions in {this_year} and {this_year + 1}.")
+    click.echo(
+        f"Demo contacts: {demo.organisations} organisation(s), {demo.persons} person(s), "
+        f"{demo.policies} policy(ies) and {demo.invitations} invitation(s) created."
+    )
 
 
 def configuration_problems(app: Flask) -> list[str]:

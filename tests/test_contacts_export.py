@@ -204,7 +204,7 @@ def test_vcard_round_trip(app: Flask) -> None:
     assert askar["LANG"][0].text == "ru"
     assert askar["NOTE"][0].text == AWKWARD
     assert askar["ORG"][0].fields == ["Embassy of Kazakhstan, The Hague"]
-    assert askar["ROLE"][0].text == "Ambassador"
+    assert askar["ROLE"][0].text == "Посол"  # in the person's own language (ru)
     assert askar["UID"][0].value.startswith("urn:uuid:")
     assert askar["UID"][0].value != petrova["UID"][0].value
     assert petrova["FN"][0].text == "Petrova"

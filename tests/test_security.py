@@ -63,6 +63,7 @@ def test_login_is_throttled_per_account(
     client: FlaskClient, make_user: Callable[..., User]
 ) -> None:
     user = make_user(Role.PLANNER)
+    client.get("/login?lang=en")  # the messages below are checked in English
     for _ in range(PER_ACCOUNT):
         refused = client.post("/login", data={"email": user.email, "password": "wrong pass"})
         assert refused.status_code == 400

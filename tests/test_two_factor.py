@@ -22,7 +22,7 @@ def log_in(client: FlaskClient, user: User) -> str:
 
 
 def set_up(client: FlaskClient) -> str:
-    page = client.get("/staff/account/two-factor").get_data(as_text=True)
+    page = client.get("/staff/account/two-factor?lang=en").get_data(as_text=True)
     secret = re.search(r"type this key: ([A-Z2-7]+)", page)
     assert secret is not None
     wrong = client.post("/staff/account/two-factor", data={"action": "enable", "code": "000000"})

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, date
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from sqlalchemy.orm import selectinload
 
 from app.contacts.importer import COLUMNS
@@ -175,7 +176,10 @@ def vcard(person: Person, on: date | None = None) -> str:
         if not appointment.valid_on(on):
             continue
         lines.append(_property("ORG", escape_text(appointment.organisation.name)))
-        lines.append(_property("ROLE", escape_text(role_label(appointment.role))))
+        # In the person's own language, whoever downloads the card: the same card
+        # from the web and from the command line.
+        with force_locale(person.language if person.language in ("nl", "en", "ru") else "en"):
+            lines.append(_property("ROLE", escape_text(role_label(appointment.role))))
     if person.relation:
         lines.append(_property("NOTE", escape_text(person.relation)))
     revised = person.updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
