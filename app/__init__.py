@@ -102,6 +102,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     security.register(app)
 
+    from app import logs
+
+    logs.configure(app)
+
     cli.register(app)
     errors.register(app)
     templating.register(app)
@@ -129,6 +133,8 @@ def _load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         # Production is served over HTTPS (behind the proxy): cookies never travel in clear.
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+        if "EREVELD_LOG_FORMAT" not in os.environ:
+            app.config["LOG_FORMAT"] = "json"
 
 
 def normalise_database_url(url: str) -> str:

@@ -31,6 +31,8 @@ class Config:
     RETENTION_MONTHS = 12
     # Where people write about their data (shown on /privacy).
     PRIVACY_CONTACT: str | None = None
+    # "text" (development) or "json" (one object per line; production's default).
+    LOG_FORMAT = "text"
     # How long a worker trusts the feeds' change stamp before asking the database again.
     CALENDAR_STAMP_TTL = 1.0
 

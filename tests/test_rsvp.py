@@ -36,7 +36,6 @@ from app.invitations.models import (
     MemberRole,
     WreathChoice,
 )
-from app.invitations.rsvp import HIDDEN, TokenMaskingFilter, mask_tokens
 from app.invitations.rsvp_services import (
     DetailsData,
     MemberData,
@@ -46,9 +45,12 @@ from app.invitations.rsvp_services import (
     save_details,
 )
 from app.invitations.tokens import GRACE_AFTER_EVENT, issue_token, revoke_token
+from app.logs import SecretMaskingFilter as TokenMaskingFilter
+from app.logs import mask_secrets as mask_tokens
 from app.types import local_today
 from tests.calendar_clients import check_wire_rules, ical_js, parse
 
+HIDDEN = "/rsvp/[hidden]"
 YEAR = local_today().year + 1
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 KAZAKH = "Қайрат Нұрланұлы"

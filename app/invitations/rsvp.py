@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -84,47 +82,8 @@ bp = Blueprint("rsvp", __name__)
 
 LANGUAGE_KEY = "rsvp_lang"
 FEED_LANGUAGES = ("nl", "en", "ru")
-HIDDEN = "/rsvp/[hidden]"
 
-# --- the token stays out of logs ---------------------------------------------------------
-
-_TOKEN_IN_PATH = re.compile(r"/rsvp/[^/\s?#\"']+")
-# Werkzeug's request log, gunicorn's access and error logs, and Flask's own
-# "Exception on /path" records all print the path.
-LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
-
-
-def mask_tokens(text: str) -> str:
-    """``/rsvp/<token>/...`` with the token replaced."""
-    return _TOKEN_IN_PATH.sub(HIDDEN, text)
-
-
-def _masked(value: object) -> object:
-    return mask_tokens(value) if isinstance(value, str) else value
-
-
-class TokenMaskingFilter(logging.Filter):
-    """Masks personal-link tokens in a record's message and arguments."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = mask_tokens(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_masked(arg) for arg in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {key: _masked(arg) for key, arg in record.args.items()}
-        return True
-
-
-token_filter = TokenMaskingFilter()
-
-
-def install_log_filter(app: App) -> None:
-    """Put the masking filter on every logger that prints request paths (idempotent)."""
-    for logger in (*(logging.getLogger(name) for name in LOGGERS), app.logger):
-        if token_filter not in logger.filters:
-            logger.addFilter(token_filter)
-
+# The token stays out of logs: app.logs masks it on every logger that prints paths.
 
 # --- rate limit -------------------------------------------------------------------------
 
@@ -178,7 +137,6 @@ def make_limiter(app: App) -> RateLimiter:
 
 @bp.record_once
 def _on_register(state: BlueprintSetupState) -> None:
-    install_log_filter(state.app)
     state.app.extensions["rsvp_limiter"] = make_limiter(state.app)
 
 
