@@ -28,11 +28,15 @@ run: setup system translations
 
 test: dev-setup system test-system translations test-js test-sqlite test-postgres
 
+# Two workers (pytest-xdist): SQLite files are per test; on PostgreSQL each worker makes
+# its own database beside TEST_DATABASE_URL's (tests/conftest.py).
+PYTEST_WORKERS ?= 2
+
 test-sqlite:
-	env -u TEST_DATABASE_URL $(BIN)/pytest
+	env -u TEST_DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS)
 
 test-postgres:
-	@if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest; \
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest -n $(PYTEST_WORKERS); \
 	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped."; fi
 
 lint: dev-setup

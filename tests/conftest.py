@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from psycopg import sql
 from werkzeug.test import TestResponse
 
 from app import create_app, models, normalise_database_url
@@ -57,7 +59,7 @@ def postgres_url() -> Iterator[str | None]:
     if not POSTGRES_URL:
         yield None
         return
-    url = normalise_database_url(POSTGRES_URL)
+    url = normalise_database_url(worker_database(POSTGRES_URL))
     engine = sa.create_engine(url)
     Base.metadata.drop_all(engine)
     with engine.begin() as connection:
@@ -65,6 +67,24 @@ def postgres_url() -> Iterator[str | None]:
     Base.metadata.create_all(engine)
     engine.dispose()
     yield url
+
+
+def worker_database(url: str) -> str:
+    """With pytest-xdist each worker gets a database of its own beside the given one
+    (test -> test_gw0, test_gw1), made on first use: the tables are emptied after every
+    test, so two workers must never share them."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base, _, name = url.rpartition("/")
+    own = f"{name}_{worker}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (own,)
+        ).fetchone()
+        if exists is None:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(own)))
+    return f"{base}/{own}"
 
 
 def test_config(tmp_path: Path, database_url: str) -> dict[str, Any]:

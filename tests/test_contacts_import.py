@@ -364,3 +364,18 @@ def test_import_command(runner: FlaskCliRunner, tmp_path: Path) -> None:
     assert "line 6: family_name: 10000 characters" in result.output
     assert fingerprint() == before
     assert count(Appointment) == 6
+
+
+def test_import_refuses_moments_outside_the_years(tmp_path: Path, runner: FlaskCliRunner) -> None:
+    """Year 1 in Amsterdam lies before year 1 in UTC: a clear bad row, not a crash."""
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "organisation,kind,country,resident,honorific,given_name,family_name,native_name,role,"
+        "taken_up_at,valid_from,valid_to,email,phone,language,group\n"
+        "Embassy of Oldland,embassy,KZ,yes,,Ivan,Old,,ambassador,0001-01-01T00:00,,,,,en,\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["contacts", "import", str(path)])
+    assert result.exit_code != 0
+    assert "line 2" in result.output
+    assert "outside the years 1900 to 2200" in result.output

@@ -32,6 +32,8 @@ from app.forms import LongTextField, TextField, choices
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_MESSAGE = _l("Use lower-case letters, digits and single hyphens only.")
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+# WTForms' own message, translated by its catalogue (a name, so Babel leaves it out of ours).
+WTFORMS_INVALID_DATE = "Not a valid date value."
 
 ITEM_KIND_LABELS: dict[ItemKind, Any] = {
     ItemKind.ASSEMBLY: _l("Assembly"),
@@ -77,6 +79,12 @@ class CeremonyForm(TitlesMixin, FlaskForm):
     )
     notes = LongTextField(_l("Notes"), [Optional(), Length(max=5000)])
     version = HiddenField()
+
+    def validate_day(self, field: DateField) -> None:
+        # The years editions are made for (as in FromSeriesForm and CopyForm): 0001-01-01
+        # at 00:00 in Amsterdam is before year 1 in UTC, which was a 500.
+        if field.data is not None and not 1945 <= field.data.year <= 2200:
+            raise ValidationError(field.gettext(WTFORMS_INVALID_DATE))
 
 
 class OneOffForm(CeremonyForm):

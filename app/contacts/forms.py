@@ -22,6 +22,8 @@ from app.forms import LongTextField, TextField, choices
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 EMAIL_MESSAGE = _l("Not a valid email address.")
+# WTForms' own message, translated by its catalogue (a name, so Babel leaves it out of ours).
+WTFORMS_INVALID_DATE = "Not a valid date value."
 
 
 class OrganisationForm(FlaskForm):
@@ -90,6 +92,12 @@ class AppointmentForm(FlaskForm):
         [InputRequired(), NumberRange(min=-1000, max=1000)],
         default=0,
     )
+
+    def validate_taken_up_on(self, field: DateField) -> None:
+        # It becomes an instant in Amsterdam: 0001-01-01 00:00 there is before year 1 in
+        # UTC, which was a 500.
+        if field.data is not None and not 1900 <= field.data.year <= 2200:
+            raise ValidationError(field.gettext(WTFORMS_INVALID_DATE))
 
     def validate_taken_up_time(self, field: TimeField) -> None:
         if field.data is not None and self.taken_up_on.data is None:

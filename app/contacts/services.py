@@ -165,16 +165,22 @@ def local_moment(text: str) -> datetime:
     time, and a time the clocks skip or repeat is refused rather than guessed.
     """
     text = text.strip()
+    day: date | None = None
     try:
-        return day_start(date.fromisoformat(text))
+        day = date.fromisoformat(text)
+        moment = datetime.combine(day, time(0))
     except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise ContactError(
-            _l("%(value)s is not an ISO 8601 date or date-time.", value=text[:40])
-        ) from error
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError as error:
+            raise ContactError(
+                _l("%(value)s is not an ISO 8601 date or date-time.", value=text[:40])
+            ) from error
+    # Year 1 at midnight in Amsterdam is before year 1 in UTC: refuse, do not overflow.
+    if not 1900 <= moment.year <= 2200:
+        raise ContactError(_l("%(value)s is outside the years 1900 to 2200.", value=text[:40]))
+    if day is not None:
+        return day_start(day)
     if moment.tzinfo is not None:
         return moment.astimezone(UTC)
     return wall_time(moment.date(), moment.time())

@@ -61,6 +61,8 @@ class MemberForm(VersionedForm):
             Length(max=20),
             Regexp(CAR_PLATE, message=_l("Use letters, digits, spaces and hyphens only.")),
         ],
+        # Checked as stored: upper case can be longer ("ß" is "SS"), over 20 was a 500.
+        filters=[lambda plate: plate.upper() if plate else plate],
     )
 
 
