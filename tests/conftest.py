@@ -28,6 +28,7 @@ from app.ceremonies.seed import seed
 from app.ceremonies.services import create_from_series
 from app.extensions import Base, db
 
+pytest_plugins = ["tests.browser_fixtures"]  # server and browser fixtures
 del models  # imported for its side effect: every table is in the metadata
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"

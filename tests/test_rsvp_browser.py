@@ -9,53 +9,22 @@ wreath with a Cyrillic ribbon; then a planner logs in and finds the delegation.
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, expect, sync_playwright
-from werkzeug.serving import BaseWSGIServer, make_server
+from playwright.sync_api import Browser, expect
 
 from app.auth.models import Role, User
 from app.ceremonies.models import Ceremony, CeremonyStatus
 from app.extensions import db
 from app.invitations.models import Invitation, InvitationStatus, MemberRole, WreathChoice
 from tests.conftest import PASSWORD
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.test_rsvp import KAZAKH, YEAR, Linked, invite
 
 pytestmark = pytest.mark.browser
 RIBBON = "От народа Казахстана — вечная память"
-
-
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    app.config["WTF_CSRF_ENABLED"] = True
-    httpd: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, name="rsvp-browser", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
