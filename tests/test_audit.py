@@ -73,3 +73,9 @@ def test_audit_log_page(
     assert "ceremony.created" in page
     assert "series.created" not in page
     assert client.get("/staff/audit?since=2026-02-30&object_id=x").status_code == 200
+
+
+def test_created_entries_name_their_object(edition: Callable[..., Ceremony]) -> None:
+    ceremony = edition("9-mei", 2026)
+    [entry] = entries("ceremony.created")
+    assert entry.object_id == ceremony.id

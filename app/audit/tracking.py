@@ -94,8 +94,9 @@ def _write(kind: str, connection: sa.Connection, target: object) -> None:
         return
     if name == "setting":
         changes = {"key": [None, getattr(target, "key", None)], **changes}
-    identity = sa.inspect(target).identity
-    object_id = identity[0] if identity and isinstance(identity[0], int) else None
+    # The key attribute, not the identity: during an insert the identity is not set yet.
+    key = getattr(target, "id", None)
+    object_id = key if isinstance(key, int) else None
     user_id, label, address = _actor(object_session(target))
     connection.execute(
         sa.insert(AuditEntry),

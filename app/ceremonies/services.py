@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import object_session, selectinload
 
 from app.ceremonies.errors import CeremonyError, EditConflict
 from app.ceremonies.models import (
@@ -395,9 +395,29 @@ def _apply(item: ProgrammeItem, data: ProgrammeItemData) -> None:
     item.printable = data.printable
 
 
+def _lock_programme(ceremony: Ceremony) -> None:
+    """Make concurrent changes to one edition's programme wait for each other.
+
+    Positions are computed from the items read: two requests reading the same list gave
+    two items one position. Writing the edition's row first holds its lock until commit
+    (PostgreSQL: the row; SQLite: the database), and the items are read after it, so
+    each change starts from the one committed before it.
+    """
+    session = object_session(ceremony)
+    if session is None:
+        raise RuntimeError("the edition is not attached to a session")
+    session.flush()  # a new edition gets its id
+    session.execute(
+        sa.update(Ceremony).where(Ceremony.id == ceremony.id).values(updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    session.expire(ceremony, ["items"])
+
+
 def add_item(ceremony: Ceremony, data: ProgrammeItemData) -> ProgrammeItem:
     """Add an item: at its clock time's place in the programme, else at the end."""
     _check_item_start(ceremony, data)
+    _lock_programme(ceremony)
     item = ProgrammeItem(version=1)
     _apply(item, data)
     position = len(ceremony.items)

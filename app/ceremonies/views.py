@@ -7,6 +7,7 @@ from babel.dates import get_month_names
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -165,6 +166,9 @@ def new_edition() -> str | Response:
             ceremony = create_from_series(db.session, picked, from_series.year.data or 0)
         except CeremonyError as error:
             form_error(from_series, error.field or "year", error.message)
+        except IntegrityError:  # made by another request between the check and the insert
+            db.session.rollback()
+            form_error(from_series, "year", _("This edition exists already."))
         else:
             if commit():
                 flash_saved(_("Edition created."))
@@ -178,6 +182,9 @@ def new_edition() -> str | Response:
         except CeremonyError as error:
             db.session.rollback()
             form_error(one_off, error.field, error.message)
+        except IntegrityError:  # made by another request between the check and the insert
+            db.session.rollback()
+            form_error(one_off, "slug", _("An edition with this slug exists already."))
         else:
             if commit():
                 flash_saved(_("Edition created."))
