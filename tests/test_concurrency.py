@@ -453,3 +453,28 @@ def test_two_planners_editing_one_invitation(
         assert stored.version == version + 1
         db.session.remove()
     assert audit_actions("invitation", invitation_id).count("invitation.update") == 5
+
+
+def test_concurrent_copies_to_one_year_make_one_edition(
+    served: str, cookie: str, ceremony: Ceremony
+) -> None:
+    slug, target = ceremony.slug, ceremony.year + 1
+    db.session.remove()
+
+    def copy(i: int) -> Answer:
+        return fetch(
+            served, "POST", f"/staff/ceremonies/{slug}/copy", {"year": str(target)}, cookie
+        )
+
+    answers = run_threads(copy)
+
+    assert_no_server_error(answers)
+    assert statuses(answers).count(302) == 1, statuses(answers)
+    for answer in answers:
+        if answer.status != 302:
+            assert answer.status == 400
+            assert "already" in answer.text
+    db.session.rollback()
+    copies = db.session.scalars(sa.select(Ceremony).where(Ceremony.slug == f"{target}-9-mei")).all()
+    db.session.remove()
+    assert len(copies) == 1

@@ -290,6 +290,8 @@ def copy_edition(slug: str) -> Response | tuple[str, int]:
             copy = copy_to_year(db.session, ceremony, form.year.data or 0)
         except CeremonyError as error:
             message = error.message
+        except IntegrityError:  # the same copy made by another request meanwhile
+            message = _("That year has this edition already.")
         else:
             if commit():
                 flash_saved(_("Copied to %(year)d.", year=copy.year))
@@ -484,6 +486,9 @@ def edit_series(slug: str | None) -> str | Response | tuple[str, int]:
         except CeremonyError as error:
             db.session.rollback()
             form_error(form, error.field, error.message)
+        except IntegrityError:  # the same slug saved by another request meanwhile
+            db.session.rollback()
+            form_error(form, "slug", _("A series with this slug exists already."))
         else:
             if commit():
                 flash_saved(_("Series saved."))
