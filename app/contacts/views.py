@@ -3,13 +3,16 @@ import and export, and the diplomatic corps in order of precedence."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, time
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -203,33 +206,61 @@ def edit_organisation(organisation_id: int | None) -> str | Response | tuple[str
     status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         data = _organisation_data(form)
-        try:
-            if found is None:
-                saved = create_organisation(db.session, data, actor_user_id=_actor())
-            else:
-                saved = update_organisation(
+        saved, status = _save(
+            form,
+            found,
+            lambda: (
+                create_organisation(db.session, data, actor_user_id=_actor())
+                if found is None
+                else update_organisation(
                     db.session,
                     found,
                     data,
                     actor_user_id=_actor(),
                     expected_version=form.version.data or "",
                 )
-        except EditConflict:
-            db.session.rollback()
-            if found is not None:  # only an edit can be stale
-                db.session.refresh(found)
-                form.version.data = version_of(found.updated_at)
-            form_error(form, None, _conflict_message())
-            status = 409
-        except ContactError as error:
-            db.session.rollback()
-            form_error(form, error.field, error.message)
-        else:
-            if commit():
-                flash_saved(_("Organisation saved."))
-                return redirect(url_for("contacts.organisation", organisation_id=saved.id))
-            form_error(form, "name", _("An organisation with this name exists already."))
+            ),
+            taken=("name", _("An organisation with this name exists already.")),
+        )
+        if saved is not None:
+            flash_saved(_("Organisation saved."))
+            return redirect(url_for("contacts.organisation", organisation_id=saved.id))
     return render_template("contacts/organisation_edit.html", form=form, organisation=found), status
+
+
+Saved = TypeVar("Saved", Organisation, Person)
+
+
+def _save(
+    form: FlaskForm,
+    found: Organisation | Person | None,
+    save: Callable[[], Saved],
+    *,
+    taken: tuple[str | None, str],
+) -> tuple[Saved | None, int]:
+    """Create or update an organisation or person; (saved record, status) or (None, 4xx).
+
+    A stale form (409) shows the saved version's stamp so a deliberate second save wins;
+    a refusal and a race lost at commit (``taken``: the field and message) are 400.
+    Either way the form keeps what was typed.
+    """
+    try:
+        saved = save()
+    except EditConflict:
+        db.session.rollback()
+        if found is not None:  # only an edit can be stale
+            db.session.refresh(found)
+            form.version.data = version_of(found.updated_at)
+        form_error(form, None, _conflict_message())
+        return None, 409
+    except ContactError as error:
+        db.session.rollback()
+        form_error(form, error.field, error.message)
+        return None, 400
+    if commit():
+        return saved, 302
+    form_error(form, taken[0], taken[1])
+    return None, 400
 
 
 def _conflict_message() -> str:
@@ -328,32 +359,25 @@ def edit_person(person_id: int | None) -> str | Response | tuple[str, int]:
     status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         data = _person_data(form)
-        try:
-            if found is None:
-                saved = create_person(db.session, data, actor_user_id=_actor())
-            else:
-                saved = update_person(
+        saved, status = _save(
+            form,
+            found,
+            lambda: (
+                create_person(db.session, data, actor_user_id=_actor())
+                if found is None
+                else update_person(
                     db.session,
                     found,
                     data,
                     actor_user_id=_actor(),
                     expected_version=form.version.data or "",
                 )
-        except EditConflict:
-            db.session.rollback()
-            if found is not None:  # only an edit can be stale
-                db.session.refresh(found)
-                form.version.data = version_of(found.updated_at)
-            form_error(form, None, _conflict_message())
-            status = 409
-        except ContactError as error:
-            db.session.rollback()
-            form_error(form, error.field, error.message)
-        else:
-            if commit():
-                flash_saved(_("Person saved."))
-                return redirect(url_for("contacts.person", person_id=saved.id))
-            form_error(form, None, _("The record changed meanwhile; try again."))
+            ),
+            taken=(None, _("The record changed meanwhile; try again.")),
+        )
+        if saved is not None:
+            flash_saved(_("Person saved."))
+            return redirect(url_for("contacts.person", person_id=saved.id))
     return render_template("contacts/person_edit.html", form=form, person=found), status
 
 

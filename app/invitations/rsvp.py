@@ -278,6 +278,30 @@ def _done(token: str, message: str, anchor: str | None = None) -> Response:
     return redirect(url_for("rsvp.page", token=token, _anchor=anchor))
 
 
+def _change(
+    invitation: Invitation,
+    token: str,
+    change: Callable[[], object],
+    refused: Callable[[RsvpError], ViewResult],
+    done: Callable[[], Response],
+) -> ViewResult:
+    """One change by the link holder, answered the same way everywhere: a stale form gets
+    the conflict page, a closed invitation the closed page, a refusal the form again; the
+    change commits once, and a race lost at commit is a conflict too."""
+    try:
+        change()
+    except RsvpConflict:
+        return _conflict(invitation, token)
+    except RsvpClosed:
+        return _closed(invitation, token)
+    except RsvpError as error:
+        db.session.rollback()
+        return refused(error)
+    if not commit():
+        return _conflict(invitation, token)
+    return done()
+
+
 @bp.get("/rsvp/<token>")
 @link_view
 def page(invitation: Invitation, token: str) -> ViewResult:
@@ -299,27 +323,29 @@ def answer(invitation: Invitation, token: str) -> ViewResult:
     head = None
     if form.head_name.data:
         head = MemberData(name=form.head_name.data, function=form.head_function.data or "")
-    try:
-        reply(
+
+    def refused(error: RsvpError) -> ViewResult:
+        form_error(form, error.field, error.message)
+        return _page(invitation, token, reply_form=form, status=400)
+
+    def done() -> Response:
+        if choice == "accept":
+            return _done(token, _("Thank you: we look forward to welcoming you."), "delegation")
+        return _done(token, _("Thank you for letting us know."))
+
+    return _change(
+        invitation,
+        token,
+        lambda: reply(
             invitation,
             choice == "accept",
             expected_version=parse_version(form.version.data),
             address=_address(),
             head=head,
-        )
-    except RsvpConflict:
-        return _conflict(invitation, token)
-    except RsvpClosed:
-        return _closed(invitation, token)
-    except RsvpError as error:
-        db.session.rollback()
-        form_error(form, error.field, error.message)
-        return _page(invitation, token, reply_form=form, status=400)
-    if not commit():
-        return _conflict(invitation, token)
-    if choice == "accept":
-        return _done(token, _("Thank you: we look forward to welcoming you."), "delegation")
-    return _done(token, _("Thank you for letting us know."))
+        ),
+        refused,
+        done,
+    )
 
 
 def _member_data(form: MemberForm) -> MemberData:
@@ -327,7 +353,7 @@ def _member_data(form: MemberForm) -> MemberData:
         name=form.name.data or "",
         function=form.function.data or "",
         role=MemberRole(form.role.data),
-        car_plate=(form.car_plate.data or "").upper(),
+        car_plate=form.car_plate.data or "",  # upper-cased by the form, before its checks
     )
 
 
@@ -338,24 +364,23 @@ def new_member(invitation: Invitation, token: str) -> ViewResult:
     if not form.validate_on_submit():
         db.session.rollback()
         return _page(invitation, token, member_form=form, status=400)
-    try:
-        add_member(
+
+    def refused(error: RsvpError) -> ViewResult:
+        form_error(form, error.field, error.message)
+        return _page(invitation, token, member_form=form, status=400)
+
+    return _change(
+        invitation,
+        token,
+        lambda: add_member(
             invitation,
             _member_data(form),
             expected_version=parse_version(form.version.data),
             address=_address(),
-        )
-    except RsvpConflict:
-        return _conflict(invitation, token)
-    except RsvpClosed:
-        return _closed(invitation, token)
-    except RsvpError as error:
-        db.session.rollback()
-        form_error(form, error.field, error.message)
-        return _page(invitation, token, member_form=form, status=400)
-    if not commit():
-        return _conflict(invitation, token)
-    return _done(token, _("%(name)s was added.", name=form.name.data), "delegation")
+        ),
+        refused,
+        lambda: _done(token, _("%(name)s was added.", name=form.name.data), "delegation"),
+    )
 
 
 @bp.route("/rsvp/<token>/members/<int:member_id>", methods=["GET", "POST"])
@@ -375,29 +400,30 @@ def member(invitation: Invitation, token: str, member_id: int) -> ViewResult:
             "rsvp/member.html", invitation=invitation, token=token, form=form, editable=editable
         )
     form = MemberForm()
-    if form.validate_on_submit():
-        try:
-            save_member(
-                invitation,
-                member_id,
-                _member_data(form),
-                expected_version=parse_version(form.version.data),
-                address=_address(),
-            )
-        except RsvpConflict:
-            return _conflict(invitation, token)
-        except RsvpClosed:
-            return _closed(invitation, token)
-        except RsvpError as error:
+
+    def refused(error: RsvpError | None = None) -> ViewResult:
+        db.session.rollback()
+        if error is not None:
             form_error(form, error.field, error.message)
-        else:
-            if commit():
-                return _done(token, _("Saved."), "delegation")
-            return _conflict(invitation, token)
-    db.session.rollback()
-    return render_template(
-        "rsvp/member.html", invitation=invitation, token=token, form=form, editable=editable
-    ), 400
+        return render_template(
+            "rsvp/member.html", invitation=invitation, token=token, form=form, editable=editable
+        ), 400
+
+    if not form.validate_on_submit():
+        return refused()
+    return _change(
+        invitation,
+        token,
+        lambda: save_member(
+            invitation,
+            member_id,
+            _member_data(form),
+            expected_version=parse_version(form.version.data),
+            address=_address(),
+        ),
+        refused,
+        lambda: _done(token, _("Saved."), "delegation"),
+    )
 
 
 @bp.post("/rsvp/<token>/members/<int:member_id>/remove")
@@ -406,25 +432,25 @@ def delete_member(invitation: Invitation, token: str, member_id: int) -> ViewRes
     form = VersionedForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        remove_member(
-            invitation,
-            member_id,
-            expected_version=parse_version(form.version.data),
-            address=_address(),
-        )
-    except MemberNotFound:
-        abort(404)
-    except RsvpConflict:
-        return _conflict(invitation, token)
-    except RsvpClosed:
-        return _closed(invitation, token)
-    except RsvpError as error:
-        db.session.rollback()
-        return _page(invitation, token, notice=str(error.message), status=400)
-    if not commit():
-        return _conflict(invitation, token)
-    return _done(token, _("Removed from the delegation."), "delegation")
+
+    def remove() -> None:
+        try:
+            remove_member(
+                invitation,
+                member_id,
+                expected_version=parse_version(form.version.data),
+                address=_address(),
+            )
+        except MemberNotFound:
+            abort(404)
+
+    return _change(
+        invitation,
+        token,
+        remove,
+        lambda error: _page(invitation, token, notice=str(error.message), status=400),
+        lambda: _done(token, _("Removed from the delegation."), "delegation"),
+    )
 
 
 @bp.post("/rsvp/<token>/details")
@@ -442,21 +468,20 @@ def details(invitation: Invitation, token: str) -> ViewResult:
         accessibility=form.accessibility.data or "",
         remark=form.remark.data or "",
     )
-    try:
-        save_details(
-            invitation, data, expected_version=parse_version(form.version.data), address=_address()
-        )
-    except RsvpConflict:
-        return _conflict(invitation, token)
-    except RsvpClosed:
-        return _closed(invitation, token)
-    except RsvpError as error:
-        db.session.rollback()
+
+    def refused(error: RsvpError) -> ViewResult:
         form_error(form, error.field, error.message)
         return _page(invitation, token, details_form=form, status=400)
-    if not commit():
-        return _conflict(invitation, token)
-    return _done(token, _("Saved."), "wreath")
+
+    return _change(
+        invitation,
+        token,
+        lambda: save_details(
+            invitation, data, expected_version=parse_version(form.version.data), address=_address()
+        ),
+        refused,
+        lambda: _done(token, _("Saved."), "wreath"),
+    )
 
 
 # --- the delegation's personal feed --------------------------------------------------------
