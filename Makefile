@@ -9,8 +9,8 @@ PORT ?= 5000
 export FLASK_APP := app
 # WeasyPrint's libraries and the fonts that cover Dutch, Russian and Kazakh.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core
-# What the tests drive or read with: a real browser and pdftotext.
-TEST_SYSTEM_PACKAGES := chromium poppler-utils
+# What the tests drive or read with: a real browser, pdftotext, and an IMAP server.
+TEST_SYSTEM_PACKAGES := chromium poppler-utils dovecot-imapd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 

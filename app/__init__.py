@@ -94,6 +94,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(invitations_bp)
 
+    from app.mail import bp as mail_bp
+
+    app.register_blueprint(mail_bp)
+
     from app.wreaths import bp as wreaths_bp
 
     app.register_blueprint(wreaths_bp)

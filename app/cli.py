@@ -299,5 +299,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(wreaths_cli)
     app.cli.add_command(contacts_cli)
     from app.invitations.cli import invitations_cli
+    from app.mail.cli import mail_cli
+
+    app.cli.add_command(mail_cli)
 
     app.cli.add_command(invitations_cli)

@@ -36,6 +36,38 @@ class Config:
     # How long a worker trusts the feeds' change stamp before asking the database again.
     CALENDAR_STAMP_TTL = 1.0
 
+    # Mail (app/mail). Without MAIL_SERVER messages are written as .eml files to
+    # instance/outbox/ instead of being sent, so that development works offline.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 587
+    MAIL_SECURITY = "starttls"  # "starttls", "ssl" or "none"
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_TIMEOUT = 30.0
+    # From: the foundation; Reply-To and the calendar ORGANIZER: the protocol mailbox,
+    # which receives replies (and calendar REPLYs, read by `flask mail fetch-replies`).
+    MAIL_FROM_NAME = "Stichting Sovjet Ereveld"
+    MAIL_FROM_ADDRESS = "info@sovjetereveld.example"
+    MAIL_PROTOCOL_NAME = "Protocol Sovjet Ereveld"
+    MAIL_PROTOCOL_ADDRESS = "protocol@sovjetereveld.example"
+    # Attempts before a message is given up, and the waits between them (seconds).
+    MAIL_MAX_ATTEMPTS = 5
+    MAIL_RETRY_DELAYS = (60, 300, 1800, 7200)
+    # A message "sending" for longer than this was claimed by a sender that died: it is
+    # reported, never sent again on its own (it may have left).
+    MAIL_STALE_SENDING = 900
+    # After a release, the web app sends in a background thread as well as `flask mail
+    # send` from cron.
+    MAIL_SEND_IN_BACKGROUND = True
+    # The protocol mailbox over IMAP, for calendar replies.
+    IMAP_SERVER: str | None = None
+    IMAP_PORT = 993
+    IMAP_SSL = True
+    IMAP_USERNAME: str | None = None
+    IMAP_PASSWORD: str | None = None
+    IMAP_FOLDER = "INBOX"
+    IMAP_DONE_FOLDER: str | None = None  # where applied replies are moved (None: flagged seen)
+
     WTF_CSRF_TIME_LIMIT: int | None = None  # a long edit should not lose its token
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 

@@ -43,10 +43,12 @@ class Base(DeclarativeBase):
 # Column tags for the GDPR (see app/privacy): the category says who the data belongs to.
 # "person": a contact (exported and erased with them); "delegation": what a delegation
 # told us (exported and erased with the person it names, purged after the retention
-# period); "staff": a staff account.
+# period); "staff": a staff account; "mail": a message in the outbox (exported and erased
+# with the person it was addressed to, purged with the delegation details).
 PERSON_DATA = {"personal": "person"}
 DELEGATION_DATA = {"personal": "delegation"}
 STAFF_DATA = {"personal": "staff"}
+MAIL_DATA = {"personal": "mail"}
 
 db = SQLAlchemy(model_class=Base)
 

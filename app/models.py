@@ -9,5 +9,6 @@ from app.calendar import models as calendar  # noqa: F401
 from app.ceremonies import models as ceremonies  # noqa: F401
 from app.contacts import models as contacts  # noqa: F401
 from app.invitations import models as invitations  # noqa: F401
+from app.mail import models as mail  # noqa: F401
 from app.settings import models as settings  # noqa: F401
 from app.wreaths import models as wreaths  # noqa: F401

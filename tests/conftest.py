@@ -95,6 +95,7 @@ def test_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": False,
         "CALENDAR_STAMP_TTL": 0,  # every request sees the latest change
         "LETTER_JOBS_INLINE": True,  # no thread outlives a test; test_letters turns it off
+        "MAIL_SEND_IN_BACKGROUND": False,  # the tests send when they mean to
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         **FAST_ARGON2,
     }

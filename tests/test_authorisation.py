@@ -29,6 +29,7 @@ from app.ceremonies.models import Ceremony, CeremonySeries, CeremonyStatus, Prog
 from app.contacts.models import Organisation, OrganisationKind
 from app.extensions import Base, db
 from app.invitations.models import Invitation, InvitationStatus, WreathChoice
+from app.mail.models import MessageKind, MessageStatus, OutboxMessage
 from tests.conftest import PASSWORD
 from tests.contacts_data import contacts_world
 
@@ -59,6 +60,7 @@ class World:
     contact_group_id: int = 0
     contact_organisation_version: str = ""
     contact_person_version: str = ""
+    message_id: int = 0  # a draft reminder in the outbox of the first edition (mail_world)
 
 
 def build_world(edition: Callable[..., Ceremony]) -> World:
@@ -75,6 +77,7 @@ def build_world(edition: Callable[..., Ceremony]) -> World:
     db.session.commit()
     invitation_id, uninvited_organisation_id = invitation_world(ceremony)
     wreath_invitation_id = wreath_world(other)
+    message_id = mail_world(invitation_id)
     contacts = contacts_world()
     world = World(
         slug=ceremony.slug,
@@ -90,6 +93,7 @@ def build_world(edition: Callable[..., Ceremony]) -> World:
         invitation_id=invitation_id,
         uninvited_organisation_id=uninvited_organisation_id,
         wreath_invitation_id=wreath_invitation_id,
+        message_id=message_id,
         **contacts,
     )
     db.session.rollback()
@@ -112,6 +116,28 @@ def invitation_world(ceremony: Ceremony) -> tuple[int, int]:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / invitation.document_name).write_bytes(b"%PDF-1.4 note verbale")
     return invitation.id, other.id
+
+
+def mail_world(invitation_id: int) -> int:
+    """A draft reminder to the invited embassy, which now has an email address."""
+    invitation = db.session.get(Invitation, invitation_id)
+    assert invitation is not None
+    invitation.organisation.email = "protocol@testland.example"
+    message = OutboxMessage(
+        kind=MessageKind.REMINDER,
+        status=MessageStatus.DRAFT,
+        ceremony=invitation.ceremony,
+        invitation=invitation,
+        language="en",
+        to_address="protocol@testland.example",
+        to_name="Embassy of Testland",
+        subject="Reminder",
+        body="Dear {addressee}, {rsvp_link}",
+        message_id="<world.ereveld@sovjetereveld.example>",
+    )
+    db.session.add(message)
+    db.session.commit()
+    return message.id
 
 
 def wreath_world(ceremony: Ceremony) -> int:
@@ -840,6 +866,94 @@ MATRIX.update(
         ),
         f"{CONTACTS}/precedence": Entry(
             "contacts.precedence", lambda w: f"{CONTACTS}/precedence", get=READ
+        ),
+    }
+)
+
+
+# --- the outbox ------------------------------------------------------------------------
+
+REFUSED = answers(LOGIN, DENIED, Answer(400), Answer(400))
+ANSWERED = answers(LOGIN, DENIED, Answer(302), Answer(302))  # nothing was due
+
+MATRIX.update(
+    {
+        "/staff/ceremonies/<slug>/mail": Entry(
+            "mail.outbox", lambda w: f"/staff/ceremonies/{w.slug}/mail", get=READ
+        ),
+        "/staff/ceremonies/<slug>/mail/draft": Entry(
+            "mail.draft", lambda w: f"/staff/ceremonies/{w.slug}/mail/draft", post=EDIT_POST
+        ),
+        "/staff/ceremonies/<slug>/mail/reminders": Entry(
+            "mail.reminders",
+            lambda w: f"/staff/ceremonies/{w.slug}/mail/reminders",
+            post=ANSWERED,  # the edition is over: no reminder is due
+        ),
+        "/staff/ceremonies/<slug>/mail/release": Entry(
+            "mail.release_all",
+            lambda w: f"/staff/ceremonies/{w.slug}/mail/release",
+            post=EDIT_POST,
+        ),
+        "/staff/ceremonies/<slug>/mail/settings": Entry(
+            "mail.settings",
+            lambda w: f"/staff/ceremonies/{w.slug}/mail/settings",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=lambda w: {
+                "rsvp_deadline": "2026-04-20",
+                "cohosts": "The Mayor of Leusden and the Foundation",
+                "dress_code": "",
+                "reminder_days": "7",
+                "practical_days": "3",
+                "version": str(w.version),
+            },
+        ),
+        "/staff/mail/<int:message_id>": Entry(
+            "mail.message",
+            lambda w: f"/staff/mail/{w.message_id}",
+            get=READ,
+            post=EDIT_POST,
+            data=lambda w: {"subject": "Reminder!", "body": "Dear {addressee},", "version": "1"},
+        ),
+        "/staff/mail/<int:message_id>/message.eml": Entry(
+            "mail.eml", lambda w: f"/staff/mail/{w.message_id}/message.eml", get=READ
+        ),
+        "/staff/mail/<int:message_id>/release": Entry(
+            "mail.release_one",
+            lambda w: f"/staff/mail/{w.message_id}/release",
+            post=EDIT_POST,
+            data=lambda w: {"version": "1"},
+        ),
+        "/staff/mail/<int:message_id>/withdraw": Entry(
+            "mail.withdraw_one",
+            lambda w: f"/staff/mail/{w.message_id}/withdraw",
+            post=EDIT_POST,
+            data=lambda w: {"version": "1"},
+        ),
+        "/staff/mail/<int:message_id>/requeue": Entry(
+            "mail.requeue_one",
+            lambda w: f"/staff/mail/{w.message_id}/requeue",
+            post=REFUSED,  # a draft is not sent "again"
+            data=lambda w: {"version": "1"},
+        ),
+        "/staff/mail/texts": Entry("mail.texts", lambda w: "/staff/mail/texts", get=READ),
+        "/staff/mail/texts/<kind>/<lang>": Entry(
+            "mail.edit_text",
+            lambda w: "/staff/mail/texts/invitation/nl",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=lambda w: {"subject": "Uitnodiging: {ceremony}", "body": "Geachte {addressee},"},
+        ),
+        "/staff/mail/texts/<kind>/<lang>/reset": Entry(
+            "mail.reset",
+            lambda w: "/staff/mail/texts/invitation/nl/reset",
+            post=ANSWERED,  # there was no own text to remove
+        ),
+        "/staff/invitations/<int:invitation_id>/calendar-reply": Entry(
+            "mail.calendar_reply",
+            lambda w: f"/staff/invitations/{w.invitation_id}/calendar-reply",
+            get=EDIT_GET,
+            post=REFUSED,  # no file
         ),
     }
 )

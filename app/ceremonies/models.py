@@ -163,6 +163,11 @@ class Ceremony(Base):
     rsvp_deadline: Mapped[date | None] = mapped_column(sa.Date)
     cohosts: Mapped[str] = mapped_column(sa.String(500), default="")
     dress_code: Mapped[str] = mapped_column(sa.String(200), default="")
+    # Reminders, relative to the edition so that a copy to next year keeps them (None:
+    # none): to those who have not replied, days before the RSVP deadline; the practical
+    # note to accepted delegations, days before the ceremony.
+    reminder_days: Mapped[int | None] = mapped_column(default=7)
+    practical_days: Mapped[int | None] = mapped_column(default=3)
     # Raised on every change of time, place or status (calendar clients need it).
     sequence: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)

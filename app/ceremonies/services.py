@@ -273,6 +273,15 @@ def copy_to_year(session: DbSession, source: Ceremony, year: int) -> Ceremony:
         notes=source.notes,
     )
     ceremony = create_ceremony(session, data, series=source.series, slug=edition_slug(year, base))
+    # What the invitations say carries over; the deadline keeps its distance to the day.
+    ceremony.cohosts = source.cohosts
+    ceremony.dress_code = source.dress_code
+    ceremony.reminder_days = source.reminder_days
+    ceremony.practical_days = source.practical_days
+    if source.rsvp_deadline is not None:
+        ceremony.rsvp_deadline = ceremony.local_start.date() - (
+            source.local_start.date() - source.rsvp_deadline
+        )
     for position, item in enumerate(source.items):
         ceremony.items.append(item_from_template(item.as_template(), position))
     session.flush()

@@ -230,8 +230,16 @@ def edit_edition(slug: str) -> str | Response | tuple[str, int]:
         form.version.data = str(ceremony.version)
     elif form.validate_on_submit():
         expected = parse_version(form.version.data)
+        sequence = ceremony.sequence
+        # Imported here: the mail package builds on the calendar, which builds on this one.
+        from app.mail import services as mail
+
         try:
             update_ceremony(ceremony, _ceremony_data(form), expected)
+            if ceremony.sequence != sequence:  # time or place changed
+                mail.edition_moved(db.session, ceremony)
+            else:
+                mail.refresh_drafts(db.session, ceremony)
         except EditConflict:
             return _conflict(ceremony, form)
         except CeremonyError as error:
@@ -262,8 +270,12 @@ def change_status(slug: str, action: str) -> Response | tuple[str, int]:
     form = VersionedActionForm()
     if status is None or not form.validate_on_submit():
         abort(400)
+    from app.mail import services as mail  # see edit_edition
+
     try:
         set_status(ceremony, status, parse_version(form.version.data))
+        if status == CeremonyStatus.CANCELLED:
+            mail.edition_cancelled(db.session, ceremony)
     except EditConflict:
         db.session.rollback()
         return render_template("ceremonies/stale.html", ceremony=ceremony), 409

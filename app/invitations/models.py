@@ -117,6 +117,9 @@ class Invitation(Base):
     )
     token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     token_issued_at: Mapped[datetime | None]
+    # What the link's token is derived from with the secret key (app/invitations/tokens.py),
+    # so that a reminder can carry the same link; never the token itself.
+    token_nonce: Mapped[str | None] = mapped_column(sa.String(32))
     sent_at: Mapped[datetime | None]
     replied_at: Mapped[datetime | None]
     # "link" (the delegation itself) or "staff" (phone call, note verbale...).

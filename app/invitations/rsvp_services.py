@@ -139,11 +139,12 @@ def _changed(
 
 
 def notify_delegation_changed(invitation: Invitation) -> None:
-    """Confirm a change made through the link by email to the invitation's address.
+    """Confirm a change made through the link by email to the invitation's address: a
+    confirmation queued in the outbox in this same transaction, sent after commit."""
+    # Imported here: the mail package builds on this module (practical notes).
+    from app.mail.services import confirm_reply
 
-    A no-op for now: the mail issue will route this through the outbox, written in the
-    same transaction as the change and sent after commit.
-    """
+    confirm_reply(_session(invitation), invitation)
 
 
 def _member_fields(member: DelegationMember | MemberData) -> dict[str, Any]:

@@ -22,8 +22,9 @@ from app.ceremonies.models import Ceremony
 from app.contacts.models import Person
 from app.extensions import Base, DbSession
 from app.invitations.models import DelegationMember, Invitation
+from app.mail.models import OutboxMessage
 
-HANDLED = frozenset({"person", "delegation", "staff"})
+HANDLED = frozenset({"person", "delegation", "staff", "mail"})
 REDACTED = {"redacted": "personal data erased"}
 
 
@@ -74,6 +75,18 @@ def members_named(session: DbSession, person: Person) -> list[DelegationMember]:
     ]
 
 
+def messages_to(session: DbSession, person: Person) -> list[OutboxMessage]:
+    """Messages in the outbox addressed to this person's email address."""
+    if not person.email.strip():
+        return []
+    address = person.email.strip().lower()
+    return list(
+        session.scalars(
+            sa.select(OutboxMessage).where(sa.func.lower(OutboxMessage.to_address) == address)
+        )
+    )
+
+
 def _person_values(person: Person) -> list[str]:
     values = [str(getattr(person, key)) for key in tagged("person")[Person]]
     return [v for v in values if len(v.strip()) >= 3]
@@ -122,6 +135,17 @@ def export_person(session: DbSession, person: Person) -> dict[str, Any]:
             {"edition": m.invitation.ceremony.slug, "role": m.role.value, **_row(m, "delegation")}
             for m in members_named(session, person)
         ],
+        "messages": [
+            {
+                "edition": m.ceremony.slug,
+                "kind": m.kind.value,
+                "status": m.status.value,
+                "subject": m.subject,
+                "sent_at": _plain(m.sent_at),
+                **_row(m, "mail"),
+            }
+            for m in messages_to(session, person)
+        ],
         "audit": [
             {"at": _plain(e.at), "action": e.action, "changes": e.changes}
             for e in _audit_about(session, person)
@@ -134,6 +158,7 @@ class Erasure:
     invitations_cleared: int
     members_deleted: int
     audit_redacted: int
+    messages_deleted: int = 0
 
 
 def _clear_delegation_details(invitation: Invitation) -> None:
@@ -158,9 +183,12 @@ def erase_person(session: DbSession, person: Person) -> Erasure:
     for entry in entries:
         entry.changes = dict(REDACTED)
         entry.reason = ""
+    messages = messages_to(session, person)
+    for message in messages:
+        session.delete(message)
     session.delete(person)
     session.flush()
-    return Erasure(len(invitations), len(members), len(entries))
+    return Erasure(len(invitations), len(members), len(entries), len(messages))
 
 
 def export_staff(user: User) -> dict[str, Any]:
@@ -192,5 +220,13 @@ def purge_delegations(session: DbSession, before: date) -> int:
             invitation.members.clear()
             _clear_delegation_details(invitation)
             purged += 1
+    # The outbox of those editions goes too: its messages name people and their replies.
+    session.execute(
+        sa.delete(OutboxMessage).where(
+            OutboxMessage.ceremony_id.in_(
+                sa.select(Ceremony.id).where(Ceremony.ends_at < cutoff).scalar_subquery()
+            )
+        )
+    )
     session.flush()
     return purged

@@ -28,6 +28,14 @@ const events = root.getAllSubcomponents("vevent").map((vevent) => {
     tzid: vevent.getFirstProperty("dtstart").getParameter("tzid"),
     start_utc: event.startDate.toJSDate().toISOString(),
     end_utc: event.endDate.toJSDate().toISOString(),
+    organizer: text(vevent, "organizer"),
+    attendees: vevent.getAllProperties("attendee").map((p) => ({
+      address: p.getFirstValue(),
+      cn: p.getParameter("cn") ?? null,
+      partstat: p.getParameter("partstat") ?? null,
+      rsvp: p.getParameter("rsvp") ?? null,
+      role: p.getParameter("role") ?? null,
+    })),
   };
 });
 console.log(JSON.stringify({

@@ -1,0 +1,63 @@
+"""Forms of the outbox: a draft's text, staff's mail texts, an edition's mail settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, HiddenField, IntegerField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from app.forms import LongTextField, TextField
+
+KIND_LABELS: dict[str, Any] = {
+    "invitation": _l("Invitation"),
+    "reminder": _l("Reminder"),
+    "confirmation": _l("Confirmation of a reply"),
+    "update": _l("Change notice"),
+    "cancellation": _l("Cancellation"),
+    "practical": _l("Practical note"),
+}
+STATUS_LABELS: dict[str, Any] = {
+    "draft": _l("draft"),
+    "queued": _l("queued"),
+    "sending": _l("sending"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+    "cancelled": _l("withdrawn"),
+}
+
+
+class MessageTextForm(FlaskForm):
+    subject = TextField(_l("Subject"), [InputRequired(), Length(max=300)])
+    body = LongTextField(_l("Text"), [InputRequired(), Length(max=20000)])
+    version = HiddenField()
+
+
+class MailTextForm(MessageTextForm):
+    """Staff's own text for one kind and language."""
+
+
+class MailSettingsForm(FlaskForm):
+    """What an edition's invitations say and when its reminders go."""
+
+    rsvp_deadline = DateField(_l("Reply deadline"), [Optional()])
+    cohosts = TextField(_l("Hosts named on letters and emails"), [Length(max=500)])
+    dress_code = TextField(_l("Dress"), [Length(max=200)])
+    reminder_days = IntegerField(
+        _l("Remind those who have not replied, days before the deadline (empty: never)"),
+        [Optional(), NumberRange(min=0, max=60)],
+    )
+    practical_days = IntegerField(
+        _l("Practical note to accepted delegations, days before the ceremony (empty: never)"),
+        [Optional(), NumberRange(min=0, max=60)],
+    )
+    version = HiddenField()
+
+
+class CalendarReplyForm(FlaskForm):
+    """A calendar reply someone forwarded, saved as an .eml file."""
+
+    message = FileField(_l("Email with the calendar reply (.eml)"))

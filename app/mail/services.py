@@ -1,0 +1,501 @@
+"""The outbox: messages are written here in the transaction of the change that causes
+them, reviewed by staff (except confirmations of a delegation's own change), released,
+and sent after commit by sender.py.
+
+Like every service here these flush and never commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app.audit.services import record
+from app.ceremonies.errors import EditConflict
+from app.ceremonies.models import Ceremony
+from app.extensions import DbSession
+from app.invitations.models import (
+    Invitation,
+    InvitationKind,
+    InvitationStatus,
+    PolicyDecision,
+)
+from app.invitations.services import (
+    Actor,
+    InvitationError,
+    check_deadline,
+    decision_for,
+    invitations_of,
+)
+from app.mail.compose import language_of, recipient, values
+from app.mail.models import MailText, MessageKind, MessageStatus, OutboxMessage
+from app.mail.texts import LANGUAGES, fill, text_for, unknown_placeholders
+from app.types import utcnow
+
+# Kinds whose text names the personal link, filled in when the message leaves.
+LINK = "rsvp_link"
+KEEP = frozenset({LINK})
+# Messages still to leave (or leaving): a second one of the same kind is not written.
+PENDING = (MessageStatus.DRAFT, MessageStatus.QUEUED, MessageStatus.SENDING)
+# An invitation has gone out (or is on its way) to everyone with these statuses.
+INVITED = (
+    InvitationStatus.SENT,
+    InvitationStatus.VIEWED,
+    InvitationStatus.ACCEPTED,
+    InvitationStatus.DECLINED,
+    InvitationStatus.NO_REPLY,
+)
+CALENDAR_KINDS = {
+    MessageKind.INVITATION: "REQUEST",
+    MessageKind.UPDATE: "REQUEST",
+    MessageKind.CANCELLATION: "CANCEL",
+}
+
+
+class MailError(Exception):
+    """A rule refused the change; ``field`` names the form field to blame, if any."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def _message_id() -> str:
+    """Made once, when the message is written, so a retry carries the same one. Short
+    enough that the header is never folded (some receivers mishandle a folded one)."""
+    domain = str(current_app.config["MAIL_FROM_ADDRESS"]).rpartition("@")[2] or "localhost"
+    return f"<{secrets.token_hex(12)}.ereveld@{domain}>"
+
+
+def _may_receive_mail(session: DbSession, invitation: Invitation) -> bool:
+    if invitation.kind == InvitationKind.PROXY:
+        return False
+    return (
+        decision_for(session, invitation.ceremony, invitation.organisation)
+        != PolicyDecision.DO_NOT_INVITE
+    )
+
+
+def compose(
+    session: DbSession, kind: MessageKind, invitation: Invitation
+) -> tuple[str, str] | None:
+    """Subject and body of ``kind`` for this invitation, placeholders filled but the
+    personal link's; None when the invitation has no email address."""
+    if recipient(invitation) is None:
+        return None
+    lang = language_of(invitation)
+    text = text_for(session, kind, lang)
+    filled = values(invitation, lang)
+    return fill(text.subject, filled, KEEP), fill(text.body, filled, KEEP)
+
+
+def write(
+    session: DbSession,
+    kind: MessageKind,
+    invitation: Invitation,
+    status: MessageStatus = MessageStatus.DRAFT,
+) -> OutboxMessage | None:
+    """One message of ``kind`` to the invitation's address, in its language; None when
+    there is no address to write to."""
+    to = recipient(invitation)
+    texts = compose(session, kind, invitation)
+    if to is None or texts is None:
+        return None
+    now = utcnow()
+    message = OutboxMessage(
+        kind=kind,
+        status=status,
+        ceremony=invitation.ceremony,
+        invitation=invitation,
+        language=language_of(invitation),
+        to_address=to.address,
+        to_name=to.name,
+        subject=texts[0][:300],
+        body=texts[1],
+        calendar_method=CALENDAR_KINDS.get(kind, ""),
+        attach_letter=kind == MessageKind.INVITATION,
+        message_id=_message_id(),
+        created_at=now,
+        updated_at=now,
+        queued_at=now if status == MessageStatus.QUEUED else None,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _pending(session: DbSession, invitation: Invitation, kind: MessageKind) -> OutboxMessage | None:
+    return session.scalar(
+        sa.select(OutboxMessage)
+        .where(
+            OutboxMessage.invitation_id == invitation.id,
+            OutboxMessage.kind == kind,
+            OutboxMessage.status.in_(PENDING),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    )
+
+
+def _ever(session: DbSession, invitation: Invitation, kind: MessageKind) -> bool:
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.invitation_id == invitation.id,
+                OutboxMessage.kind == kind,
+                OutboxMessage.status != MessageStatus.CANCELLED,
+            )
+        )
+        or 0
+    ) > 0
+
+
+@dataclass
+class Drafted:
+    written: list[OutboxMessage] = field(default_factory=list)
+    without_address: list[Invitation] = field(default_factory=list)
+
+
+def draft_invitations(session: DbSession, ceremony: Ceremony) -> Drafted:
+    """An invitation email for every invitation still in draft that may go out and has
+    none yet; those without an address are reported (they need a letter or a phone call)."""
+    result = Drafted()
+    for invitation in invitations_of(session, ceremony):
+        if invitation.status != InvitationStatus.DRAFT:
+            continue
+        if not _may_receive_mail(session, invitation):
+            continue
+        if _ever(session, invitation, MessageKind.INVITATION):
+            continue
+        message = write(session, MessageKind.INVITATION, invitation)
+        if message is None:
+            result.without_address.append(invitation)
+        else:
+            result.written.append(message)
+    return result
+
+
+def confirm_reply(session: DbSession, invitation: Invitation) -> OutboxMessage | None:
+    """Confirm a delegation's own change (SECURITY.md): queued at once, no review. A
+    confirmation still waiting to leave is brought up to date instead of adding a second."""
+    waiting = session.scalar(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.invitation_id == invitation.id,
+            OutboxMessage.kind == MessageKind.CONFIRMATION,
+            OutboxMessage.status == MessageStatus.QUEUED,
+        )
+    )
+    if waiting is not None:
+        texts = compose(session, MessageKind.CONFIRMATION, invitation)
+        if texts is not None:
+            waiting.subject, waiting.body = texts[0][:300], texts[1]
+            waiting.updated_at = utcnow()
+            session.flush()
+        return waiting
+    return write(session, MessageKind.CONFIRMATION, invitation, MessageStatus.QUEUED)
+
+
+def refresh_drafts(session: DbSession, ceremony: Ceremony) -> int:
+    """Drafts nobody edited by hand follow the edition's new date, place or texts."""
+    refreshed = 0
+    drafts = session.scalars(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.ceremony_id == ceremony.id,
+            OutboxMessage.status == MessageStatus.DRAFT,
+            OutboxMessage.edited.is_(False),
+        )
+    ).all()
+    for message in drafts:
+        if message.invitation is None:
+            continue
+        texts = compose(session, message.kind, message.invitation)
+        if texts is not None and (message.subject, message.body) != (texts[0][:300], texts[1]):
+            message.subject, message.body = texts[0][:300], texts[1]
+            message.updated_at = utcnow()
+            refreshed += 1
+    session.flush()
+    return refreshed
+
+
+def edition_moved(session: DbSession, ceremony: Ceremony) -> list[OutboxMessage]:
+    """Time or place changed: drafts follow, and everyone who accepted gets an update
+    (same UID, the raised SEQUENCE) to review and release."""
+    refresh_drafts(session, ceremony)
+    written = []
+    for invitation in invitations_of(session, ceremony):
+        if invitation.status != InvitationStatus.ACCEPTED:
+            continue
+        waiting = _pending(session, invitation, MessageKind.UPDATE)
+        if waiting is not None and waiting.status == MessageStatus.DRAFT:
+            continue  # refreshed above; the calendar part is built when it leaves
+        message = write(session, MessageKind.UPDATE, invitation)
+        if message is not None:
+            written.append(message)
+    return written
+
+
+def edition_cancelled(session: DbSession, ceremony: Ceremony) -> list[OutboxMessage]:
+    """The edition is cancelled: what has not left is withdrawn, and everyone who was
+    invited gets a cancellation (METHOD:CANCEL) to review and release."""
+    withdrawn = session.scalars(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.ceremony_id == ceremony.id,
+            OutboxMessage.status.in_((MessageStatus.DRAFT, MessageStatus.QUEUED)),
+            OutboxMessage.kind != MessageKind.CANCELLATION,
+        )
+    ).all()
+    for message in withdrawn:
+        message.status = MessageStatus.CANCELLED
+        message.last_error = "the edition was cancelled"
+        message.updated_at = utcnow()
+    written: list[OutboxMessage] = []
+    for invitation in invitations_of(session, ceremony):
+        if invitation.status not in INVITED or _pending(
+            session, invitation, MessageKind.CANCELLATION
+        ):
+            continue
+        notice = write(session, MessageKind.CANCELLATION, invitation)
+        if notice is not None:
+            written.append(notice)
+    return written
+
+
+def draft_reminders(session: DbSession, ceremony: Ceremony, today: date) -> list[OutboxMessage]:
+    """Reminders that are due: to those who have not replied, ``reminder_days`` before
+    the deadline, and the practical note to accepted delegations ``practical_days``
+    before the ceremony. Each invitation gets each at most once."""
+    written: list[OutboxMessage] = []
+    day = ceremony.local_start.date()
+    if today > day:
+        return written
+    for invitation in invitations_of(session, ceremony):
+        kind = _due(ceremony, invitation, today, day)
+        if kind is None or not _may_receive_mail(session, invitation):
+            continue
+        if _ever(session, invitation, kind):
+            continue
+        message = write(session, kind, invitation)
+        if message is not None:
+            written.append(message)
+    return written
+
+
+def _due(ceremony: Ceremony, invitation: Invitation, today: date, day: date) -> MessageKind | None:
+    if invitation.status == InvitationStatus.ACCEPTED:
+        days = ceremony.practical_days
+        if days is not None and today >= day - timedelta(days=days):
+            return MessageKind.PRACTICAL
+        return None
+    if invitation.status not in (InvitationStatus.SENT, InvitationStatus.VIEWED):
+        return None
+    if invitation.kind != InvitationKind.RSVP or ceremony.reminder_days is None:
+        return None
+    deadline = invitation.rsvp_deadline or ceremony.rsvp_deadline
+    if deadline is None or today > deadline:
+        return None
+    return (
+        MessageKind.REMINDER if today >= deadline - timedelta(days=ceremony.reminder_days) else None
+    )
+
+
+def due_reminders(session: DbSession, today: date) -> list[OutboxMessage]:
+    """Reminders for every edition still to come (for `flask mail remind`, daily)."""
+    from app.ceremonies.models import CeremonyStatus
+
+    upcoming = session.scalars(
+        sa.select(Ceremony)
+        .where(Ceremony.ends_at >= utcnow(), Ceremony.status == CeremonyStatus.PUBLISHED)
+        .order_by(Ceremony.starts_at)
+    ).all()
+    written = []
+    for ceremony in upcoming:
+        written += draft_reminders(session, ceremony, today)
+    return written
+
+
+# --- review --------------------------------------------------------------------------
+
+
+def check_version(message: OutboxMessage, expected: int | None) -> None:
+    if expected is not None and message.version != expected:
+        raise EditConflict()
+
+
+def check_text(subject: str, body: str) -> None:
+    """Refuse a text with a placeholder Ereveld does not know (it would go out as is)."""
+    for field_name, text in (("subject", subject), ("body", body)):
+        unknown = unknown_placeholders(text)
+        if unknown:
+            raise MailError(
+                _l(
+                    "Unknown placeholder: %(names)s. Use only the ones listed.",
+                    names=", ".join("{" + name + "}" for name in unknown),
+                ),
+                field=field_name,
+            )
+
+
+def edit_message(
+    message: OutboxMessage, subject: str, body: str, expected_version: int | None
+) -> OutboxMessage:
+    """Staff change one draft's text by hand; it no longer follows the edition."""
+    check_version(message, expected_version)
+    if message.status != MessageStatus.DRAFT:
+        raise MailError(_l("Only a draft can be edited; this message has left the outbox."))
+    check_text(subject, body)
+    message.subject = subject
+    message.body = body
+    message.edited = True
+    message.updated_at = utcnow()
+    return message
+
+
+def release(
+    session: DbSession, messages: Iterable[OutboxMessage], actor: Actor
+) -> list[OutboxMessage]:
+    """Drafts go to the queue; the sender takes them after this commit. A draft whose
+    organisation may no longer be written to is withdrawn instead."""
+    released = []
+    now = utcnow()
+    for message in messages:
+        if message.status != MessageStatus.DRAFT:
+            continue
+        if message.invitation is not None and not _may_receive_mail(session, message.invitation):
+            message.status = MessageStatus.CANCELLED
+            message.last_error = "not to be invited to this edition"
+        else:
+            message.status = MessageStatus.QUEUED
+            message.queued_at = now
+            released.append(message)
+        message.updated_at = now
+    if released:
+        record(
+            session,
+            action="mail.released",
+            object_type="ceremony",
+            object_id=released[0].ceremony_id,
+            changes={"messages": [m.id for m in released]},
+            actor_user_id=actor.user_id,
+            actor_label=actor.label,
+            address=actor.address,
+        )
+    session.flush()
+    return released
+
+
+def withdraw(message: OutboxMessage, expected_version: int | None) -> OutboxMessage:
+    check_version(message, expected_version)
+    if message.status not in (MessageStatus.DRAFT, MessageStatus.QUEUED, MessageStatus.FAILED):
+        raise MailError(_l("This message has left the outbox; it cannot be withdrawn."))
+    message.status = MessageStatus.CANCELLED
+    message.updated_at = utcnow()
+    return message
+
+
+def requeue(message: OutboxMessage, expected_version: int | None) -> OutboxMessage:
+    """Try a failed message again, or one a dead sender left "sending" once staff have
+    checked that it did not arrive."""
+    check_version(message, expected_version)
+    if message.status not in (MessageStatus.FAILED, MessageStatus.SENDING):
+        raise MailError(_l("Only a failed or stuck message can be sent again."))
+    message.status = MessageStatus.QUEUED
+    message.attempts = 0
+    message.next_attempt_at = None
+    message.queued_at = message.updated_at = utcnow()
+    return message
+
+
+def messages_of(session: DbSession, ceremony: Ceremony) -> Sequence[OutboxMessage]:
+    return session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.ceremony_id == ceremony.id)
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    ).all()
+
+
+def counts_by_status(messages: Iterable[OutboxMessage]) -> dict[MessageStatus, int]:
+    counts = dict.fromkeys(MessageStatus, 0)
+    for message in messages:
+        counts[message.status] += 1
+    return counts
+
+
+# --- texts ---------------------------------------------------------------------------
+
+
+def save_text(
+    session: DbSession,
+    kind: MessageKind,
+    language: str,
+    subject: str,
+    body: str,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> MailText:
+    """Staff's own text for a kind and language; unknown placeholders are refused."""
+    if language not in LANGUAGES:
+        raise MailError(_l("Choose Dutch, English or Russian."), field="language")
+    check_text(subject, body)
+    text = session.scalar(
+        sa.select(MailText).where(MailText.kind == kind, MailText.language == language)
+    )
+    if text is None:
+        text = MailText(kind=kind, language=language, subject=subject, body=body)
+        session.add(text)
+    else:
+        if expected_version is not None and text.version != expected_version:
+            raise EditConflict()
+        text.subject, text.body = subject, body
+    text.updated_at = utcnow()
+    text.updated_by_id = actor.user_id
+    session.flush()
+    return text
+
+
+def reset_text(session: DbSession, kind: MessageKind, language: str) -> None:
+    """Back to the built-in text."""
+    session.execute(sa.delete(MailText).where(MailText.kind == kind, MailText.language == language))
+
+
+# --- an edition's mail settings -------------------------------------------------------
+
+
+@dataclass
+class MailSettings:
+    rsvp_deadline: date | None
+    cohosts: str
+    dress_code: str
+    reminder_days: int | None
+    practical_days: int | None
+
+
+def save_settings(
+    session: DbSession, ceremony: Ceremony, data: MailSettings, expected_version: int | None
+) -> Ceremony:
+    """What the edition's invitations say and when reminders go; drafts follow."""
+    if expected_version is not None and ceremony.version != expected_version:
+        raise EditConflict()
+    if data.rsvp_deadline is not None:
+        try:
+            check_deadline(ceremony, data.rsvp_deadline, InvitationKind.RSVP)
+        except InvitationError as error:
+            raise MailError(error.message, field="rsvp_deadline") from error
+    ceremony.rsvp_deadline = data.rsvp_deadline
+    ceremony.cohosts = data.cohosts
+    ceremony.dress_code = data.dress_code
+    ceremony.reminder_days = data.reminder_days
+    ceremony.practical_days = data.practical_days
+    ceremony.version += 1
+    ceremony.updated_at = utcnow()
+    session.flush()
+    refresh_drafts(session, ceremony)
+    return ceremony

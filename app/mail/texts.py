@@ -1,0 +1,343 @@
+# ruff: noqa: E501  (the texts are prose: one paragraph a line, as mail clients wrap it)
+"""The texts of messages: built-in defaults per kind and language, staff's own versions,
+and the plain placeholders that fill them.
+
+Placeholders are ``{name}`` and nothing else: no attributes, no indexing, no formatting,
+never Jinja (SECURITY.md). Unknown ones are reported when a text is saved and left as
+written if one slips through, never evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import DbSession
+from app.mail.models import MailText, MessageKind
+
+LANGUAGES = ("nl", "en", "ru")
+FIELD = re.compile(r"\{([^{}\n]*)\}")
+
+# What every placeholder means, shown beside the text editor.
+PLACEHOLDERS: dict[str, Any] = {
+    "addressee": _l("honorific and name of the addressee (else the organisation)"),
+    "honorific": _l("form of address, in the message's language"),
+    "name": _l("the addressee's name"),
+    "organisation": _l("the invited organisation"),
+    "ceremony": _l("the edition's title"),
+    "date": _l("the ceremony's date, written out"),
+    "time": _l("the ceremony's starting time"),
+    "venue": _l("the venue and its address"),
+    "deadline": _l("the reply deadline, written out"),
+    "rsvp_link": _l("the delegation's personal page (filled in when the message is sent)"),
+    "dress": _l("the dress line"),
+    "hosts": _l("the hosts"),
+    "reply": _l("the delegation's reply as it stands (accepted or declined, members, wreath)"),
+    "practical": _l("practical notes of the day (venue notes, dress)"),
+}
+
+
+@dataclass(frozen=True)
+class Text:
+    subject: str
+    body: str
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    """The placeholders in ``text`` that Ereveld does not know, in order of appearance."""
+    seen: list[str] = []
+    for match in FIELD.finditer(text):
+        name = match.group(1)
+        if name not in PLACEHOLDERS and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def fill(text: str, values: Mapping[str, str], keep: frozenset[str] = frozenset()) -> str:
+    """``text`` with each known placeholder replaced; ``keep`` ones stay for later."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in keep or name not in values:
+            return match.group(0)
+        return values[name]
+
+    filled = FIELD.sub(replace, text)
+    # An empty honorific must not leave "Dear  Smith" behind, nor an empty dress line a
+    # gap of blank lines.
+    filled = re.sub(r"(?<=\S) {2,}(?=\S)", " ", filled)
+    return re.sub(r"\n{3,}", "\n\n", filled)
+
+
+def text_for(session: DbSession, kind: MessageKind, language: str) -> Text:
+    """Staff's text for this kind and language, else the built-in one."""
+    own = session.scalar(
+        sa.select(MailText).where(MailText.kind == kind, MailText.language == language)
+    )
+    if own is not None:
+        return Text(own.subject, own.body)
+    return DEFAULTS[kind][language if language in LANGUAGES else "en"]
+
+
+DEFAULTS: dict[MessageKind, dict[str, Text]] = {
+    MessageKind.INVITATION: {
+        "nl": Text(
+            "Uitnodiging: {ceremony}, {date}",
+            """Geachte {addressee},
+
+Namens {hosts} hebben wij de eer u uit te nodigen voor de {ceremony} op {date} om {time}, {venue}.
+
+{dress}
+Wij vragen u vóór {deadline} te antwoorden en de leden van uw delegatie te noemen op uw persoonlijke pagina:
+{rsvp_link}
+
+De uitnodiging is bijgevoegd; de bijlage met de agenda-uitnodiging zet de plechtigheid in uw agenda.
+
+Met de meeste hoogachting,
+Stichting Sovjet Ereveld""",
+        ),
+        "en": Text(
+            "Invitation: {ceremony}, {date}",
+            """Dear {addressee},
+
+On behalf of {hosts}, we request the honour of your presence at the {ceremony} on {date} at {time}, {venue}.
+
+{dress}
+Please reply before {deadline} and name the members of your delegation on your personal page:
+{rsvp_link}
+
+The invitation is attached; the calendar invitation puts the ceremony in your calendar.
+
+Yours faithfully,
+The Soviet Field of Honour Foundation""",
+        ),
+        "ru": Text(
+            "Приглашение: {ceremony}, {date}",
+            """{addressee},
+
+Имеем честь пригласить Вас на церемонию «{ceremony}», которая состоится {date} в {time}, {venue}. Приглашающая сторона: {hosts}.
+
+{dress}
+Просим Вас ответить до {deadline} и указать членов Вашей делегации на Вашей персональной странице:
+{rsvp_link}
+
+Приглашение прилагается; приложенное приглашение календаря внесёт церемонию в Ваш календарь.
+
+С глубоким уважением,
+Фонд «Советское военное кладбище»""",
+        ),
+    },
+    MessageKind.REMINDER: {
+        "nl": Text(
+            "Herinnering: {ceremony}, {date}",
+            """Geachte {addressee},
+
+Wij hebben nog geen antwoord ontvangen op onze uitnodiging voor de {ceremony} op {date} om {time}, {venue}.
+
+Wilt u vóór {deadline} laten weten of u aanwezig zult zijn? Dat kan op uw persoonlijke pagina:
+{rsvp_link}
+
+Met de meeste hoogachting,
+Stichting Sovjet Ereveld""",
+        ),
+        "en": Text(
+            "Reminder: {ceremony}, {date}",
+            """Dear {addressee},
+
+We have not yet received your reply to our invitation to the {ceremony} on {date} at {time}, {venue}.
+
+Would you let us know before {deadline} whether you will attend? Your personal page:
+{rsvp_link}
+
+Yours faithfully,
+The Soviet Field of Honour Foundation""",
+        ),
+        "ru": Text(
+            "Напоминание: {ceremony}, {date}",
+            """{addressee},
+
+Мы ещё не получили Вашего ответа на наше приглашение на церемонию «{ceremony}», которая состоится {date} в {time}, {venue}.
+
+Просим Вас сообщить до {deadline}, примете ли Вы участие. Ваша персональная страница:
+{rsvp_link}
+
+С глубоким уважением,
+Фонд «Советское военное кладбище»""",
+        ),
+    },
+    MessageKind.CONFIRMATION: {
+        "nl": Text(
+            "Bevestiging: {ceremony}, {date}",
+            """Geachte {addressee},
+
+Wij hebben uw antwoord voor de {ceremony} op {date} ontvangen. Zo staat het nu genoteerd:
+
+{reply}
+
+U kunt dit tot {deadline} wijzigen op uw persoonlijke pagina:
+{rsvp_link}
+
+Met vriendelijke groet,
+Stichting Sovjet Ereveld""",
+        ),
+        "en": Text(
+            "Confirmation: {ceremony}, {date}",
+            """Dear {addressee},
+
+We have received your reply for the {ceremony} on {date}. This is what we have noted:
+
+{reply}
+
+You may change it until {deadline} on your personal page:
+{rsvp_link}
+
+Kind regards,
+The Soviet Field of Honour Foundation""",
+        ),
+        "ru": Text(
+            "Подтверждение: {ceremony}, {date}",
+            """{addressee},
+
+Мы получили Ваш ответ на приглашение на церемонию «{ceremony}» {date}. Записано следующее:
+
+{reply}
+
+Вы можете изменить его до {deadline} на Вашей персональной странице:
+{rsvp_link}
+
+С уважением,
+Фонд «Советское военное кладбище»""",
+        ),
+    },
+    MessageKind.UPDATE: {
+        "nl": Text(
+            "Gewijzigd: {ceremony}, {date}",
+            """Geachte {addressee},
+
+De {ceremony} is gewijzigd. De plechtigheid vindt plaats op {date} om {time}, {venue}.
+
+De bijgevoegde agenda-uitnodiging werkt uw agenda bij. Uw persoonlijke pagina:
+{rsvp_link}
+
+Met de meeste hoogachting,
+Stichting Sovjet Ereveld""",
+        ),
+        "en": Text(
+            "Changed: {ceremony}, {date}",
+            """Dear {addressee},
+
+The {ceremony} has changed. The ceremony takes place on {date} at {time}, {venue}.
+
+The attached calendar invitation updates your calendar. Your personal page:
+{rsvp_link}
+
+Yours faithfully,
+The Soviet Field of Honour Foundation""",
+        ),
+        "ru": Text(
+            "Изменение: {ceremony}, {date}",
+            """{addressee},
+
+В церемонии «{ceremony}» произошли изменения. Церемония состоится {date} в {time}, {venue}.
+
+Приложенное приглашение календаря обновит Ваш календарь. Ваша персональная страница:
+{rsvp_link}
+
+С глубоким уважением,
+Фонд «Советское военное кладбище»""",
+        ),
+    },
+    MessageKind.CANCELLATION: {
+        "nl": Text(
+            "Afgelast: {ceremony}, {date}",
+            """Geachte {addressee},
+
+Tot onze spijt moeten wij u meedelen dat de {ceremony} op {date} niet doorgaat.
+
+De bijgevoegde agenda-annulering haalt de plechtigheid uit uw agenda.
+
+Met de meeste hoogachting,
+Stichting Sovjet Ereveld""",
+        ),
+        "en": Text(
+            "Cancelled: {ceremony}, {date}",
+            """Dear {addressee},
+
+We regret to inform you that the {ceremony} on {date} will not take place.
+
+The attached calendar cancellation removes the ceremony from your calendar.
+
+Yours faithfully,
+The Soviet Field of Honour Foundation""",
+        ),
+        "ru": Text(
+            "Отмена: {ceremony}, {date}",
+            """{addressee},
+
+С сожалением сообщаем, что церемония «{ceremony}» {date} не состоится.
+
+Приложенная отмена календаря удалит церемонию из Вашего календаря.
+
+С глубоким уважением,
+Фонд «Советское военное кладбище»""",
+        ),
+    },
+    MessageKind.PRACTICAL: {
+        "nl": Text(
+            "Praktische informatie: {ceremony}, {date}",
+            """Geachte {addressee},
+
+Wij zien ernaar uit u te verwelkomen bij de {ceremony} op {date} om {time}, {venue}.
+
+{practical}
+
+Zo staat uw delegatie genoteerd:
+{reply}
+
+Wijzigingen kunt u doorgeven op uw persoonlijke pagina:
+{rsvp_link}
+
+Met vriendelijke groet,
+Stichting Sovjet Ereveld""",
+        ),
+        "en": Text(
+            "Practical information: {ceremony}, {date}",
+            """Dear {addressee},
+
+We look forward to welcoming you at the {ceremony} on {date} at {time}, {venue}.
+
+{practical}
+
+Your delegation as we have noted it:
+{reply}
+
+Changes can be made on your personal page:
+{rsvp_link}
+
+Kind regards,
+The Soviet Field of Honour Foundation""",
+        ),
+        "ru": Text(
+            "Практическая информация: {ceremony}, {date}",
+            """{addressee},
+
+Будем рады приветствовать Вас на церемонии «{ceremony}» {date} в {time}, {venue}.
+
+{practical}
+
+Ваша делегация записана так:
+{reply}
+
+Изменения можно внести на Вашей персональной странице:
+{rsvp_link}
+
+С уважением,
+Фонд «Советское военное кладбище»""",
+        ),
+    },
+}

@@ -1,0 +1,433 @@
+"""The outbox pages: an edition's messages and their fate, review and release of drafts,
+one message as its recipient will see it, staff's mail texts, calendar replies dropped
+by hand."""
+
+from __future__ import annotations
+
+from email.policy import SMTP
+
+import sqlalchemy as sa
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from app.auth.access import planner_required, viewer_required
+from app.auth.models import Role
+from app.ceremonies.errors import EditConflict
+from app.ceremonies.forms import VersionedActionForm
+from app.ceremonies.models import Ceremony
+from app.extensions import db
+from app.invitations.models import Invitation
+from app.invitations.services import Actor, personal_url
+from app.invitations.tokens import current_token
+from app.mail import bp
+from app.mail.compose import build
+from app.mail.forms import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    CalendarReplyForm,
+    MailSettingsForm,
+    MailTextForm,
+    MessageTextForm,
+)
+from app.mail.models import MessageKind, MessageStatus, OutboxMessage
+from app.mail.replies import apply_message
+from app.mail.sender import outgoing, start_background_send, stuck_messages
+from app.mail.services import (
+    MailError,
+    MailSettings,
+    counts_by_status,
+    draft_invitations,
+    draft_reminders,
+    edit_message,
+    messages_of,
+    release,
+    requeue,
+    reset_text,
+    save_settings,
+    save_text,
+    withdraw,
+)
+from app.mail.texts import LANGUAGES, PLACEHOLDERS, text_for
+from app.types import local_today
+from app.views import commit, flash_saved, form_error, parse_version
+
+MAX_EML_BYTES = 2 * 1024 * 1024
+
+
+def _edition(slug: str) -> Ceremony:
+    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
+    if ceremony is None:
+        abort(404)
+    return ceremony
+
+
+def _message(message_id: int) -> OutboxMessage:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        abort(404)
+    return message
+
+
+def _actor() -> Actor:
+    return Actor(user_id=current_user.id, address=request.remote_addr or "")
+
+
+def _can_edit() -> bool:
+    return bool(current_user.is_authenticated and current_user.role != Role.VIEWER)
+
+
+def _refused(ceremony: Ceremony, message: object, status: int = 400) -> tuple[str, int]:
+    db.session.rollback()
+    return render_template("mail/refused.html", ceremony=ceremony, message=message), status
+
+
+def _stale(ceremony: Ceremony) -> tuple[str, int]:
+    return _refused(
+        ceremony,
+        _("Someone changed this message meanwhile. Look at it again before you act."),
+        409,
+    )
+
+
+def _after_release() -> None:
+    if current_app.config.get("MAIL_SEND_IN_BACKGROUND"):
+        start_background_send(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+# --- an edition's outbox -------------------------------------------------------------
+
+
+@bp.get("/ceremonies/<slug>/mail")
+@viewer_required
+def outbox(slug: str) -> str:
+    ceremony = _edition(slug)
+    messages = messages_of(db.session, ceremony)
+    drafts_by_kind: dict[MessageKind, int] = {}
+    for message in messages:
+        if message.status == MessageStatus.DRAFT:
+            drafts_by_kind[message.kind] = drafts_by_kind.get(message.kind, 0) + 1
+    return render_template(
+        "mail/outbox.html",
+        ceremony=ceremony,
+        messages=messages,
+        counts=counts_by_status(messages),
+        drafts_by_kind=drafts_by_kind,
+        stuck=set(stuck_messages()),
+        kind_labels=KIND_LABELS,
+        status_labels=STATUS_LABELS,
+        can_edit=_can_edit(),
+        action=VersionedActionForm(),
+    )
+
+
+@bp.post("/ceremonies/<slug>/mail/draft")
+@planner_required
+def draft(slug: str) -> Response | tuple[str, int]:
+    """Write the invitation emails of every invitation still in draft, for review."""
+    ceremony = _edition(slug)
+    if not VersionedActionForm().validate_on_submit():
+        abort(400)
+    result = draft_invitations(db.session, ceremony)
+    if not commit():
+        return _stale(ceremony)
+    flash_saved(_("Invitation emails ready for review: %(count)d.", count=len(result.written)))
+    if result.without_address:
+        names = ", ".join(i.organisation.name for i in result.without_address)
+        flash_saved(_("No email address (send a letter instead): %(names)s", names=names))
+    return redirect(url_for("mail.outbox", slug=slug))
+
+
+@bp.post("/ceremonies/<slug>/mail/reminders")
+@planner_required
+def reminders(slug: str) -> Response | tuple[str, int]:
+    """Write the reminders that are due now (the daily `flask mail remind` does too)."""
+    ceremony = _edition(slug)
+    if not VersionedActionForm().validate_on_submit():
+        abort(400)
+    written = draft_reminders(db.session, ceremony, local_today())
+    if not commit():
+        return _stale(ceremony)
+    flash_saved(_("Reminders ready for review: %(count)d.", count=len(written)))
+    return redirect(url_for("mail.outbox", slug=slug))
+
+
+@bp.post("/ceremonies/<slug>/mail/release")
+@planner_required
+def release_all(slug: str) -> Response | tuple[str, int]:
+    """Release the drafts of one kind (or all) to the queue."""
+    ceremony = _edition(slug)
+    if not VersionedActionForm().validate_on_submit():
+        abort(400)
+    kind = request.form.get("kind", "")
+    drafts = [
+        m
+        for m in messages_of(db.session, ceremony)
+        if m.status == MessageStatus.DRAFT and (not kind or m.kind.value == kind)
+    ]
+    try:
+        released = release(db.session, drafts, _actor())
+    except StaleDataError:
+        return _stale(ceremony)
+    if not commit():
+        return _stale(ceremony)
+    _after_release()
+    flash_saved(_("Messages queued for sending: %(count)d.", count=len(released)))
+    return redirect(url_for("mail.outbox", slug=slug))
+
+
+@bp.route("/ceremonies/<slug>/mail/settings", methods=["GET", "POST"])
+@planner_required
+def settings(slug: str) -> str | Response | tuple[str, int]:
+    ceremony = _edition(slug)
+    form = MailSettingsForm(obj=ceremony if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(ceremony.version)
+    elif form.validate_on_submit():
+        data = MailSettings(
+            rsvp_deadline=form.rsvp_deadline.data,
+            cohosts=form.cohosts.data or "",
+            dress_code=form.dress_code.data or "",
+            reminder_days=form.reminder_days.data,
+            practical_days=form.practical_days.data,
+        )
+        try:
+            save_settings(db.session, ceremony, data, parse_version(form.version.data))
+        except EditConflict:
+            db.session.rollback()
+            db.session.refresh(ceremony)
+            form.version.data = str(ceremony.version)
+            form.form_errors.append(
+                _("Someone saved these settings meanwhile; check them and save again.")
+            )
+            return render_template("mail/settings.html", form=form, ceremony=ceremony), 409
+        except MailError as error:
+            db.session.rollback()
+            form_error(form, error.field, error.message)
+        else:
+            if commit():
+                flash_saved(_("Saved."))
+                return redirect(url_for("mail.outbox", slug=slug))
+            return _stale(ceremony)
+    status = 400 if request.method == "POST" else 200
+    return render_template("mail/settings.html", form=form, ceremony=ceremony), status
+
+
+# --- one message ---------------------------------------------------------------------
+
+
+def _preview_link(message: OutboxMessage) -> str:
+    """The link as it will go out when it exists already; a stand-in otherwise (a GET
+    never makes a link)."""
+    token = current_token(message.invitation) if message.invitation is not None else None
+    return personal_url(token) if token else personal_url("…")
+
+
+@bp.route("/mail/<int:message_id>", methods=["GET", "POST"])
+@viewer_required
+def message(message_id: int) -> str | Response | tuple[str, int]:
+    """The message as its recipient will see it; a draft can be edited here."""
+    found = _message(message_id)
+    form = MessageTextForm(obj=found if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(found.version)
+    elif not _can_edit():
+        abort(403)
+    elif form.validate_on_submit():
+        try:
+            edit_message(
+                found,
+                form.subject.data or "",
+                form.body.data or "",
+                parse_version(form.version.data),
+            )
+        except EditConflict:
+            return _stale(found.ceremony)
+        except MailError as error:
+            db.session.rollback()
+            form_error(form, error.field, error.message)
+        else:
+            if commit():
+                flash_saved(_("Saved."))
+                return redirect(url_for("mail.message", message_id=message_id))
+            return _stale(found.ceremony)
+    preview = outgoing_preview(found)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "mail/message.html",
+        message=found,
+        form=form,
+        preview=preview,
+        kind_labels=KIND_LABELS,
+        status_labels=STATUS_LABELS,
+        placeholders=PLACEHOLDERS,
+        can_edit=_can_edit(),
+        action=VersionedActionForm(),
+    ), status
+
+
+def outgoing_preview(message: OutboxMessage) -> dict[str, str]:
+    shown = outgoing(message, _preview_link(message), with_letter=False)
+    return {"subject": shown.subject, "body": shown.body}
+
+
+@bp.get("/mail/<int:message_id>/message.eml")
+@viewer_required
+def eml(message_id: int) -> Response:
+    """The whole message as it would leave (letter left out), to open in a mail client."""
+    found = _message(message_id)
+    email = build(outgoing(found, _preview_link(found), with_letter=False))
+    response = Response(email.as_bytes(policy=SMTP), mimetype="message/rfc822")
+    response.headers["Content-Disposition"] = f'attachment; filename="message-{found.id}.eml"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _message_action(message_id: int, act: str) -> Response | tuple[str, int]:
+    found = _message(message_id)
+    form = VersionedActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    expected = parse_version(form.version.data)
+    try:
+        if act == "release":
+            if expected != found.version:
+                raise EditConflict()
+            release(db.session, [found], _actor())
+        elif act == "withdraw":
+            withdraw(found, expected)
+        else:
+            requeue(found, expected)
+    except (EditConflict, StaleDataError):
+        return _stale(found.ceremony)
+    except MailError as error:
+        return _refused(found.ceremony, error.message)
+    if not commit():
+        return _stale(found.ceremony)
+    if act != "withdraw":
+        _after_release()
+    return redirect(url_for("mail.message", message_id=message_id))
+
+
+@bp.post("/mail/<int:message_id>/release")
+@planner_required
+def release_one(message_id: int) -> Response | tuple[str, int]:
+    return _message_action(message_id, "release")
+
+
+@bp.post("/mail/<int:message_id>/withdraw")
+@planner_required
+def withdraw_one(message_id: int) -> Response | tuple[str, int]:
+    return _message_action(message_id, "withdraw")
+
+
+@bp.post("/mail/<int:message_id>/requeue")
+@planner_required
+def requeue_one(message_id: int) -> Response | tuple[str, int]:
+    """Send a failed message again, or one a stopped sender left behind."""
+    return _message_action(message_id, "requeue")
+
+
+# --- texts ---------------------------------------------------------------------------
+
+
+def _kind(kind: str) -> MessageKind:
+    try:
+        return MessageKind(kind)
+    except ValueError:
+        abort(404)
+
+
+@bp.get("/mail/texts")
+@viewer_required
+def texts() -> str:
+    rows = [
+        (kind, lang, text_for(db.session, kind, lang)) for kind in MessageKind for lang in LANGUAGES
+    ]
+    return render_template("mail/texts.html", rows=rows, kind_labels=KIND_LABELS)
+
+
+@bp.route("/mail/texts/<kind>/<lang>", methods=["GET", "POST"])
+@planner_required
+def edit_text(kind: str, lang: str) -> str | Response | tuple[str, int]:
+    """Staff's own text for a kind and language, with plain placeholders."""
+    found = _kind(kind)
+    if lang not in LANGUAGES:
+        abort(404)
+    form = MailTextForm()
+    if request.method == "GET":
+        current = text_for(db.session, found, lang)
+        form.subject.data, form.body.data = current.subject, current.body
+    elif form.validate_on_submit():
+        try:
+            save_text(
+                db.session, found, lang, form.subject.data or "", form.body.data or "", _actor()
+            )
+        except MailError as error:
+            db.session.rollback()
+            form_error(form, error.field, error.message)
+        except EditConflict:
+            db.session.rollback()
+            form.form_errors.append(_("Someone saved this text meanwhile; save again."))
+        else:
+            if commit():
+                flash_saved(_("Saved."))
+                return redirect(url_for("mail.texts"))
+            form.form_errors.append(_("Someone saved this text meanwhile; save again."))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "mail/text_edit.html",
+        form=form,
+        kind=found,
+        lang=lang,
+        kind_labels=KIND_LABELS,
+        placeholders=PLACEHOLDERS,
+    ), status
+
+
+@bp.post("/mail/texts/<kind>/<lang>/reset")
+@planner_required
+def reset(kind: str, lang: str) -> Response:
+    found = _kind(kind)
+    if lang not in LANGUAGES or not VersionedActionForm().validate_on_submit():
+        abort(404 if lang not in LANGUAGES else 400)
+    reset_text(db.session, found, lang)
+    commit()
+    flash_saved(_("Back to the built-in text."))
+    return redirect(url_for("mail.texts"))
+
+
+# --- a calendar reply dropped by hand ------------------------------------------------
+
+
+@bp.route("/invitations/<int:invitation_id>/calendar-reply", methods=["GET", "POST"])
+@planner_required
+def calendar_reply(invitation_id: int) -> str | Response | tuple[str, int]:
+    """Apply a calendar REPLY someone forwarded as an .eml (Accept/Decline in Outlook)."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None:
+        abort(404)
+    form = CalendarReplyForm()
+    outcomes = None
+    if form.validate_on_submit():
+        upload = form.message.data
+        raw = upload.read(MAX_EML_BYTES + 1) if upload else b""
+        if not raw:
+            form.message.errors = [_("Choose the .eml file of the reply.")]
+        elif len(raw) > MAX_EML_BYTES:
+            form.message.errors = [_("The file is larger than 2 MB; this is no calendar reply.")]
+        else:
+            outcomes = apply_message(db.session, raw)
+            if outcomes is None:
+                form.message.errors = [_("This email holds no calendar reply.")]
+            elif not commit():
+                return _stale(invitation.ceremony)
+            elif any(o.applied and o.invitation_id == invitation.id for o in outcomes):
+                flash_saved(_("The calendar reply was applied."))
+                return redirect(url_for("invitations.invitation", invitation_id=invitation_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "mail/calendar_reply.html", form=form, invitation=invitation, outcomes=outcomes
+    ), status

@@ -1,0 +1,193 @@
+"""Real mail servers on loopback for the mail tests: aiosmtpd for SMTP, Debian's dovecot
+for IMAP (started per test when installed; `make test` installs it)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import imaplib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    raw: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = email.message_from_bytes(self.raw, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class Mailbox:
+    """What the SMTP server received, and how it should misbehave."""
+
+    received: list[Received] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)  # 550 for these recipients
+    defer: set[str] = field(default_factory=set)  # 451 for these recipients
+    close_after: int | None = None  # answer 421 to every DATA after this many
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        if address in self.defer:
+            return "451 4.3.0 Mailbox busy, try later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.close_after is not None and len(self.received) >= self.close_after:
+            return "421 4.3.2 Service shutting down"
+        content = envelope.original_content or b""
+        self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), content))
+        return "250 Message accepted"
+
+    def messages(self) -> list[EmailMessage]:
+        return [r.message for r in self.received]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+DOVECOT_CONF = """\
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid=dovecot gid=dovecot home={root}/mail/%u
+}}
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+}}
+service submission-login {{
+  inet_listener submission {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  unix_listener lmtp {{
+    mode = 0600
+  }}
+}}
+"""
+
+
+@dataclass
+class ImapServer:
+    port: int
+    user: str
+    password: str
+
+    def connect(self) -> imaplib.IMAP4:
+        connection = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        connection.login(self.user, self.password)
+        return connection
+
+    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        connection = self.connect()
+        try:
+            status, _ = connection.append(folder, None, None, raw)
+            assert status == "OK"
+        finally:
+            connection.logout()
+
+    def flags(self, folder: str = "INBOX") -> list[str]:
+        """The flags of every message in the folder, in order."""
+        connection = self.connect()
+        try:
+            connection.select(folder)
+            _status, data = connection.fetch("1:*", "(FLAGS)")
+            if data == [None]:
+                return []
+            return [item.decode() for item in data if isinstance(item, bytes)]
+        finally:
+            connection.logout()
+
+
+@pytest.fixture
+def imap_server(tmp_path: Path) -> Iterator[ImapServer]:
+    binary = shutil.which("dovecot") or (
+        "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
+    )
+    if binary is None:
+        pytest.fail("dovecot is not installed: `make test` installs dovecot-imapd")
+    root = tmp_path / "dovecot"
+    for folder in ("run", "state", "mail"):
+        (root / folder).mkdir(parents=True)
+    root.chmod(0o755)
+    tmp_path.chmod(0o755)
+    shutil.chown(root / "mail", "dovecot", "dovecot")
+    port = free_port()
+    config = root / "dovecot.conf"
+    config.write_text(DOVECOT_CONF.format(root=root, port=port, password="imap-secret"))
+    subprocess.run([binary, "-c", str(config)], check=True, timeout=30)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    try:
+        yield ImapServer(port, "protocol", "imap-secret")
+    finally:
+        subprocess.run([binary, "-c", str(config), "stop"], check=False, timeout=30)
