@@ -9,6 +9,7 @@ import imaplib
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -162,17 +163,18 @@ class ImapServer:
 
 
 @pytest.fixture
-def imap_server(tmp_path: Path) -> Iterator[ImapServer]:
+def imap_server() -> Iterator[ImapServer]:
     binary = shutil.which("dovecot") or (
         "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
     )
     if binary is None:
         pytest.fail("dovecot is not installed: `make test` installs dovecot-imapd")
-    root = tmp_path / "dovecot"
-    for folder in ("run", "state", "mail"):
-        (root / folder).mkdir(parents=True)
+    # Not under pytest's tmp_path: its parents are private to root, and dovecot reads and
+    # writes the mail as its own user.
+    root = Path(tempfile.mkdtemp(prefix="ereveld-dovecot-"))
     root.chmod(0o755)
-    tmp_path.chmod(0o755)
+    for folder in ("run", "state", "mail"):
+        (root / folder).mkdir()
     shutil.chown(root / "mail", "dovecot", "dovecot")
     port = free_port()
     config = root / "dovecot.conf"
@@ -191,3 +193,4 @@ def imap_server(tmp_path: Path) -> Iterator[ImapServer]:
         yield ImapServer(port, "protocol", "imap-secret")
     finally:
         subprocess.run([binary, "-c", str(config), "stop"], check=False, timeout=30)
+        shutil.rmtree(root, ignore_errors=True)

@@ -238,8 +238,6 @@ def edit_edition(slug: str) -> str | Response | tuple[str, int]:
             update_ceremony(ceremony, _ceremony_data(form), expected)
             if ceremony.sequence != sequence:  # time or place changed
                 mail.edition_moved(db.session, ceremony)
-            else:
-                mail.refresh_drafts(db.session, ceremony)
         except EditConflict:
             return _conflict(ceremony, form)
         except CeremonyError as error:

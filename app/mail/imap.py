@@ -47,10 +47,14 @@ def _connect(app: Flask) -> imaplib.IMAP4:
             )
         else:
             connection = imaplib.IMAP4(host, port, timeout=30)
+    except (OSError, imaplib.IMAP4.error) as error:
+        raise MailboxError(f"cannot reach the mailbox at {host}:{port}: {error}") from error
+    try:
         connection.login(
             str(config.get("IMAP_USERNAME") or ""), str(config.get("IMAP_PASSWORD") or "")
         )
     except (OSError, imaplib.IMAP4.error) as error:
+        connection.shutdown()
         raise MailboxError(f"cannot read the mailbox at {host}:{port}: {error}") from error
     return connection
 

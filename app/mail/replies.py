@@ -74,7 +74,7 @@ def calendar_replies(message: EmailMessage) -> list[CalendarReply]:
             calendar = Calendar.from_ical(payload)
         except ValueError:
             continue
-        if str(calendar.get("method", "")).upper() != "REPLY":
+        if calendar.name != "VCALENDAR" or str(calendar.get("method", "")).upper() != "REPLY":
             continue
         for event in calendar.walk("VEVENT"):
             for answer in _answers(event):

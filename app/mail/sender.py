@@ -36,6 +36,7 @@ from app.invitations.models import InvitationStatus
 from app.invitations.services import Actor, InvitationError, mark_sent, personal_url
 from app.invitations.tokens import current_token, issue_token
 from app.mail.compose import Attachment, Outgoing, Recipient, build, itip
+from app.mail.compose import values as values_for
 from app.mail.models import MessageKind, MessageStatus, OutboxMessage
 from app.mail.services import LINK
 from app.mail.texts import fill
@@ -208,8 +209,10 @@ def _letter(message: OutboxMessage, link: str | None) -> list[Attachment]:
 
 
 def outgoing(message: OutboxMessage, link: str | None, *, with_letter: bool = True) -> Outgoing:
-    """The message as it leaves: the link filled in, the calendar part and the letter."""
-    values = {LINK: link or ""}
+    """The message as it leaves: its placeholders filled from the invitation as it is now,
+    the link, the calendar part and the letter."""
+    values = values_for(message.invitation, message.language) if message.invitation else {}
+    values[LINK] = link or ""
     calendar = None
     to = Recipient(message.to_name, message.to_address)
     if message.calendar_method:

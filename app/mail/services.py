@@ -33,14 +33,13 @@ from app.invitations.services import (
     decision_for,
     invitations_of,
 )
-from app.mail.compose import language_of, recipient, values
+from app.mail.compose import language_of, recipient
 from app.mail.models import MailText, MessageKind, MessageStatus, OutboxMessage
-from app.mail.texts import LANGUAGES, fill, text_for, unknown_placeholders
+from app.mail.texts import LANGUAGES, Text, text_for, unknown_placeholders
 from app.types import utcnow
 
-# Kinds whose text names the personal link, filled in when the message leaves.
+# The personal link's placeholder: filled only when the message leaves (sender.py).
 LINK = "rsvp_link"
-KEEP = frozenset({LINK})
 # Messages still to leave (or leaving): a second one of the same kind is not written.
 PENDING = (MessageStatus.DRAFT, MessageStatus.QUEUED, MessageStatus.SENDING)
 # An invitation has gone out (or is on its way) to everyone with these statuses.
@@ -83,17 +82,13 @@ def _may_receive_mail(session: DbSession, invitation: Invitation) -> bool:
     )
 
 
-def compose(
-    session: DbSession, kind: MessageKind, invitation: Invitation
-) -> tuple[str, str] | None:
-    """Subject and body of ``kind`` for this invitation, placeholders filled but the
-    personal link's; None when the invitation has no email address."""
+def compose(session: DbSession, kind: MessageKind, invitation: Invitation) -> Text | None:
+    """Subject and body of ``kind`` for this invitation, with their placeholders: they
+    are filled when the message is shown or leaves, so a draft always tells the edition
+    as it is then. None when the invitation has no email address."""
     if recipient(invitation) is None:
         return None
-    lang = language_of(invitation)
-    text = text_for(session, kind, lang)
-    filled = values(invitation, lang)
-    return fill(text.subject, filled, KEEP), fill(text.body, filled, KEEP)
+    return text_for(session, kind, language_of(invitation))
 
 
 def write(
@@ -117,8 +112,8 @@ def write(
         language=language_of(invitation),
         to_address=to.address,
         to_name=to.name,
-        subject=texts[0][:300],
-        body=texts[1],
+        subject=texts.subject[:300],
+        body=texts.body,
         calendar_method=CALENDAR_KINDS.get(kind, ""),
         attach_letter=kind == MessageKind.INVITATION,
         message_id=_message_id(),
@@ -185,8 +180,8 @@ def draft_invitations(session: DbSession, ceremony: Ceremony) -> Drafted:
 
 
 def confirm_reply(session: DbSession, invitation: Invitation) -> OutboxMessage | None:
-    """Confirm a delegation's own change (SECURITY.md): queued at once, no review. A
-    confirmation still waiting to leave is brought up to date instead of adding a second."""
+    """Confirm a delegation's own change (SECURITY.md): queued at once, no review. While
+    one is still waiting to leave, no second is added: it tells the latest state."""
     waiting = session.scalar(
         sa.select(OutboxMessage).where(
             OutboxMessage.invitation_id == invitation.id,
@@ -194,49 +189,22 @@ def confirm_reply(session: DbSession, invitation: Invitation) -> OutboxMessage |
             OutboxMessage.status == MessageStatus.QUEUED,
         )
     )
-    if waiting is not None:
-        texts = compose(session, MessageKind.CONFIRMATION, invitation)
-        if texts is not None:
-            waiting.subject, waiting.body = texts[0][:300], texts[1]
-            waiting.updated_at = utcnow()
-            session.flush()
+    if waiting is not None:  # it will tell the reply as it stands when it leaves
         return waiting
     return write(session, MessageKind.CONFIRMATION, invitation, MessageStatus.QUEUED)
 
 
-def refresh_drafts(session: DbSession, ceremony: Ceremony) -> int:
-    """Drafts nobody edited by hand follow the edition's new date, place or texts."""
-    refreshed = 0
-    drafts = session.scalars(
-        sa.select(OutboxMessage).where(
-            OutboxMessage.ceremony_id == ceremony.id,
-            OutboxMessage.status == MessageStatus.DRAFT,
-            OutboxMessage.edited.is_(False),
-        )
-    ).all()
-    for message in drafts:
-        if message.invitation is None:
-            continue
-        texts = compose(session, message.kind, message.invitation)
-        if texts is not None and (message.subject, message.body) != (texts[0][:300], texts[1]):
-            message.subject, message.body = texts[0][:300], texts[1]
-            message.updated_at = utcnow()
-            refreshed += 1
-    session.flush()
-    return refreshed
-
-
 def edition_moved(session: DbSession, ceremony: Ceremony) -> list[OutboxMessage]:
-    """Time or place changed: drafts follow, and everyone who accepted gets an update
-    (same UID, the raised SEQUENCE) to review and release."""
-    refresh_drafts(session, ceremony)
+    """Time or place changed: everyone who accepted gets an update (same UID, the raised
+    SEQUENCE) to review and release. Drafts need nothing: they are filled when they
+    leave."""
     written = []
     for invitation in invitations_of(session, ceremony):
         if invitation.status != InvitationStatus.ACCEPTED:
             continue
         waiting = _pending(session, invitation, MessageKind.UPDATE)
-        if waiting is not None and waiting.status == MessageStatus.DRAFT:
-            continue  # refreshed above; the calendar part is built when it leaves
+        if waiting is not None and waiting.status != MessageStatus.SENDING:
+            continue  # it will carry the new time: text and calendar are made as it leaves
         message = write(session, MessageKind.UPDATE, invitation)
         if message is not None:
             written.append(message)
@@ -481,7 +449,7 @@ class MailSettings:
 def save_settings(
     session: DbSession, ceremony: Ceremony, data: MailSettings, expected_version: int | None
 ) -> Ceremony:
-    """What the edition's invitations say and when reminders go; drafts follow."""
+    """What the edition's invitations say and when reminders go."""
     if expected_version is not None and ceremony.version != expected_version:
         raise EditConflict()
     if data.rsvp_deadline is not None:
@@ -497,5 +465,4 @@ def save_settings(
     ceremony.version += 1
     ceremony.updated_at = utcnow()
     session.flush()
-    refresh_drafts(session, ceremony)
     return ceremony

@@ -222,7 +222,7 @@ def _preview_link(message: OutboxMessage) -> str:
     """The link as it will go out when it exists already; a stand-in otherwise (a GET
     never makes a link)."""
     token = current_token(message.invitation) if message.invitation is not None else None
-    return personal_url(token) if token else personal_url("…")
+    return personal_url(token) if token else _("[the personal link, made when it is sent]")
 
 
 @bp.route("/mail/<int:message_id>", methods=["GET", "POST"])
