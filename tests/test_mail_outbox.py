@@ -409,3 +409,39 @@ def test_a_persons_messages_are_exported_and_erased(ceremony: Ceremony) -> None:
     db.session.commit()
     assert erasure.messages_deleted == 1
     assert messages() == []
+
+
+def test_the_invitation_page_shows_the_fate_of_its_messages(
+    app: Flask, client: FlaskClient, login: Callable[[Role], Any], ceremony: Ceremony
+) -> None:
+    invitation = invite(ceremony)
+    [draft] = draft_invitations(db.session, ceremony).written
+    draft.status = MessageStatus.FAILED
+    draft.last_error = "550 5.1.1 No such mailbox"
+    db.session.commit()
+    login(Role.VIEWER)
+    page = client.get(f"/staff/invitations/{invitation.id}")
+    assert page.status_code == 200
+    assert f'data-message="{draft.id}"' in page.text
+    assert "550 5.1.1 No such mailbox" in page.text
+
+
+def test_a_release_on_the_web_sends_in_the_background(
+    app: Flask,
+    client: FlaskClient,
+    login: Callable[[Role], Any],
+    ceremony: Ceremony,
+    smtp: Mailbox,
+) -> None:
+    from app.mail.sender import wait_for_background
+
+    app.config["MAIL_SEND_IN_BACKGROUND"] = True
+    invite(ceremony)
+    draft_invitations(db.session, ceremony)
+    db.session.commit()
+    login(Role.PLANNER)
+    response = client.post(f"/staff/ceremonies/{ceremony.slug}/mail/release")
+    assert response.status_code == 302  # answered at once; the sending goes on
+    wait_for_background()
+    assert len(smtp.received) == 1
+    assert messages()[0].status == MessageStatus.SENT

@@ -84,6 +84,9 @@ from app.invitations.services import (
     update_invitation,
     wreath_coming,
 )
+from app.mail.forms import KIND_LABELS as MESSAGE_KIND_LABELS
+from app.mail.forms import STATUS_LABELS as MESSAGE_STATUS_LABELS
+from app.mail.services import messages_about
 from app.types import local_today
 from app.views import commit, flash_saved, form_error, parse_version
 
@@ -387,6 +390,9 @@ def invitation(invitation_id: int) -> str:
         ceremony=found.ceremony,
         decision=decision_for(db.session, found.ceremony, found.organisation),
         history=history(db.session, found),
+        messages=messages_about(db.session, found),
+        message_kinds=MESSAGE_KIND_LABELS,
+        message_statuses=MESSAGE_STATUS_LABELS,
         overdue=is_overdue(found, local_today()),
         action_form=VersionedActionForm(version=found.version),
         can_edit=current_user.can_edit,

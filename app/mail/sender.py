@@ -359,4 +359,15 @@ def start_background_send(app: Flask) -> None:
         finally:
             _background.release()
 
-    threading.Thread(target=run, name="mail-sender", daemon=True).start()
+    global _thread  # the one background sender of this process
+    _thread = threading.Thread(target=run, name="mail-sender", daemon=True)
+    _thread.start()
+
+
+_thread: threading.Thread | None = None
+
+
+def wait_for_background(timeout: float = 60) -> None:
+    """For tests and shutdown: until the background sender (if any) has finished."""
+    if _thread is not None:
+        _thread.join(timeout)

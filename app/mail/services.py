@@ -390,6 +390,15 @@ def messages_of(session: DbSession, ceremony: Ceremony) -> Sequence[OutboxMessag
     ).all()
 
 
+def messages_about(session: DbSession, invitation: Invitation) -> Sequence[OutboxMessage]:
+    """Every message written about one invitation, newest first."""
+    return session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.invitation_id == invitation.id)
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    ).all()
+
+
 def counts_by_status(messages: Iterable[OutboxMessage]) -> dict[MessageStatus, int]:
     counts = dict.fromkeys(MessageStatus, 0)
     for message in messages:
