@@ -219,6 +219,15 @@ def configuration_problems(app: Flask) -> list[str]:
         )
     if not config.get("MAIL_SERVER"):
         problems.append("No SMTP server (EREVELD_MAIL_SERVER): mail stays in instance/outbox/.")
+    elif str(config.get("MAIL_SECURITY", "")).lower() == "none":
+        problems.append("MAIL_SECURITY is 'none': mail and the SMTP password travel in clear.")
+    if not config.get("IMAP_SERVER"):
+        problems.append(
+            "No IMAP server (EREVELD_IMAP_SERVER): calendar replies in the protocol "
+            "mailbox are not applied; staff drop them on the invitation page."
+        )
+    if str(config.get("MAIL_FROM_ADDRESS", "")).endswith(".example"):
+        problems.append("MAIL_FROM_ADDRESS and MAIL_PROTOCOL_ADDRESS are still the examples.")
     if not config.get("PROXY_FIX_X_FOR"):
         problems.append(
             "PROXY_FIX_X_FOR is 0: behind a reverse proxy every client would "

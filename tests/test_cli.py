@@ -212,6 +212,8 @@ def test_check_reports_development_settings(runner: FlaskCliRunner) -> None:
     assert result.exit_code == 1
     assert "PUBLIC_BASE_URL is not an https:// address" in result.output
     assert "TRUSTED_HOSTS is not set" in result.output
+    assert "No SMTP server" in result.output
+    assert "No IMAP server" in result.output
 
 
 def test_check_passes_a_production_configuration(app: Flask, runner: FlaskCliRunner) -> None:
@@ -221,6 +223,9 @@ def test_check_passes_a_production_configuration(app: Flask, runner: FlaskCliRun
         TRUSTED_HOSTS=["ereveld.example"],
         SQLALCHEMY_DATABASE_URI="postgresql+psycopg://db.example/ereveld",
         MAIL_SERVER="smtp.example",
+        IMAP_SERVER="imap.example",
+        MAIL_FROM_ADDRESS="info@sovjetereveld.nl",
+        MAIL_PROTOCOL_ADDRESS="protocol@sovjetereveld.nl",
         PROXY_FIX_X_FOR=1,
     )
     result = runner.invoke(args=["check"])
