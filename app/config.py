@@ -44,6 +44,8 @@ class Config:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_TIMEOUT = 30.0
+    # A CA bundle for a relay whose certificate a private CA signed (None: the system's).
+    MAIL_CA_FILE: str | None = None
     # From: the foundation; Reply-To and the calendar ORGANIZER: the protocol mailbox,
     # which receives replies (and calendar REPLYs, read by `flask mail fetch-replies`).
     MAIL_FROM_NAME = "Stichting Sovjet Ereveld"

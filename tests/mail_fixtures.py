@@ -194,3 +194,83 @@ def imap_server() -> Iterator[ImapServer]:
     finally:
         subprocess.run([binary, "-c", str(config), "stop"], check=False, timeout=30)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class TlsServer:
+    mailbox: Mailbox
+    port: int
+    ca_file: str
+    user: str = "ereveld"
+    password: str = "smtp-secret"
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (openssl), which the client trusts as its own CA."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def _authenticator(user: str, password: str) -> Any:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def check(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            user.encode(),
+            password.encode(),
+        )
+        return AuthResult(success=ok, handled=False)
+
+    return check
+
+
+class _QuietController(Controller):
+    """With implicit TLS aiosmtpd cannot tell that AUTH runs inside TLS and warns on every
+    connection; the warning is about its own bookkeeping, not this server."""
+
+    def factory(self) -> SMTP:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+            return super().factory()
+
+
+@pytest.fixture(params=["starttls", "ssl"])
+def tls_smtp_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TlsServer]:
+    """SMTP with STARTTLS (required before AUTH) or implicit TLS, and a password."""
+    import ssl
+
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    mailbox = Mailbox()
+    port = free_port()
+    server = TlsServer(mailbox, port, str(cert))
+    options: dict[str, Any] = {
+        "authenticator": _authenticator(server.user, server.password),
+        "auth_required": True,
+    }
+    if request.param == "starttls":
+        options.update(tls_context=context, require_starttls=True, auth_require_tls=True)
+    else:
+        options.update(ssl_context=context, auth_require_tls=False)
+    controller = _QuietController(mailbox, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    server.security = request.param  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        controller.stop()

@@ -27,7 +27,12 @@ from app.mail.sender import SendReport, _claim, send_queued
 from app.mail.services import draft_invitations, release
 from app.types import local_today, utcnow
 from tests.calendar_clients import check_wire_rules, ical_js, parse
-from tests.mail_fixtures import Mailbox, smtp_server  # noqa: F401  (fixture)
+from tests.mail_fixtures import (  # noqa: F401  (fixtures)
+    Mailbox,
+    TlsServer,
+    smtp_server,
+    tls_smtp_server,
+)
 from tests.pdf_tools import text as pdf_text
 
 YEAR = local_today().year + 1
@@ -609,3 +614,38 @@ def test_a_link_can_be_made_again_but_not_from_the_database_alone(
     assert invitation.token_hash != token
     app.config["SECRET_KEY"] = "another-secret-key-that-is-long-enough-987654"
     assert current_token(invitation) is None  # rotated key: a new link is issued instead
+
+
+# --- transport security ----------------------------------------------------------------
+
+
+def test_sending_over_tls_with_a_password(
+    app: Flask,
+    ceremony: Ceremony,
+    tls_smtp_server: TlsServer,  # noqa: F811
+) -> None:
+    server = tls_smtp_server
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=server.port,
+        MAIL_SECURITY=server.security,  # type: ignore[attr-defined]
+        MAIL_USERNAME=server.user,
+        MAIL_PASSWORD="wrong",
+        MAIL_CA_FILE=server.ca_file,
+    )
+    invite(ceremony)
+    queued_invitations(ceremony)
+    refused = send(app)
+    assert refused.stopped.startswith("login refused")
+    assert server.mailbox.received == []
+    db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=None))
+    db.session.commit()
+    app.config["MAIL_CA_FILE"] = None  # the system's CAs do not know this certificate
+    app.config["MAIL_PASSWORD"] = server.password
+    untrusted = send(app)
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted.stopped
+    db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=None))
+    db.session.commit()
+    app.config["MAIL_CA_FILE"] = server.ca_file
+    assert len(send(app).sent) == 1
+    assert len(server.mailbox.received) == 1

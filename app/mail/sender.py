@@ -75,20 +75,23 @@ class SmtpTransport:
         host, port = str(config["MAIL_SERVER"]), int(config["MAIL_PORT"])
         timeout = float(config["MAIL_TIMEOUT"])
         security = str(config["MAIL_SECURITY"]).lower()
+        connection: smtplib.SMTP | None = None
         try:
-            connection: smtplib.SMTP
+            # Certificates are always verified; a private CA is named, never switched off.
+            context = ssl.create_default_context(cafile=config.get("MAIL_CA_FILE") or None)
             if security == "ssl":
-                context = ssl.create_default_context()
                 connection = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
             else:
                 connection = smtplib.SMTP(host, port, timeout=timeout)
                 if security == "starttls":
-                    connection.starttls(context=ssl.create_default_context())
+                    connection.starttls(context=context)
             if config.get("MAIL_USERNAME"):
                 connection.login(str(config["MAIL_USERNAME"]), str(config["MAIL_PASSWORD"] or ""))
-        except smtplib.SMTPAuthenticationError as error:
-            raise ConnectionFailure(f"login refused: {error.smtp_code}") from error
         except (OSError, smtplib.SMTPException) as error:
+            if connection is not None:
+                connection.close()
+            if isinstance(error, smtplib.SMTPAuthenticationError):
+                raise ConnectionFailure(f"login refused: {error.smtp_code}") from error
             raise ConnectionFailure(f"cannot reach {host}:{port}: {error}") from error
         return connection
 
