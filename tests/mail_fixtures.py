@@ -245,7 +245,8 @@ class _QuietController(Controller):
 
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
-            return super().factory()
+            server: SMTP = super().factory()  # type: ignore[no-untyped-call]
+            return server
 
 
 @pytest.fixture(params=["starttls", "ssl"])
