@@ -28,7 +28,10 @@ from app.ceremonies.seed import seed
 from app.ceremonies.services import create_from_series
 from app.extensions import Base, db
 
-pytest_plugins = ["tests.browser_fixtures"]  # server and browser fixtures
+pytest_plugins = [
+    "tests.browser_fixtures",  # server and browser fixtures
+    "tests.mail_fixtures",  # SMTP, IMAP and TLS servers on loopback, a 9 May to write about
+]
 del models  # imported for its side effect: every table is in the metadata
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"

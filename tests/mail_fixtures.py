@@ -11,8 +11,9 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from flask import Flask
+
+from app.ceremonies.models import Ceremony, CeremonyStatus
+from app.extensions import db
+from app.types import local_today
 
 
 def free_port() -> int:
@@ -73,15 +79,27 @@ class Mailbox:
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+def smtp(app: Flask) -> Iterator[Mailbox]:
+    """A plain SMTP server on loopback, and the app configured to send through it."""
     mailbox = Mailbox()
     port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SECURITY="none")
     try:
-        yield mailbox, port
+        yield mailbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def mail_edition(edition: Callable[..., Ceremony]) -> Ceremony:
+    """Next year's 9 May, published, with a reply deadline and a dress line."""
+    made = edition("9-mei", local_today().year + 1, status=CeremonyStatus.PUBLISHED)
+    made.rsvp_deadline = date(made.year, 4, 25)
+    made.dress_code = "Dark suit, decorations"
+    db.session.commit()
+    return made
 
 
 DOVECOT_CONF = """\

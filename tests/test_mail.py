@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -16,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.auth.models import Role
-from app.ceremonies.models import Ceremony, CeremonyStatus
+from app.ceremonies.models import Ceremony
 from app.contacts.models import Organisation, OrganisationKind, Person
 from app.extensions import db
 from app.invitations.models import Invitation, InvitationKind, InvitationStatus
@@ -27,12 +26,7 @@ from app.mail.sender import SendReport, _claim, send_queued
 from app.mail.services import draft_invitations, release
 from app.types import local_today, utcnow
 from tests.calendar_clients import check_wire_rules, ical_js, parse
-from tests.mail_fixtures import (  # noqa: F401  (fixtures)
-    Mailbox,
-    TlsServer,
-    smtp_server,
-    tls_smtp_server,
-)
+from tests.mail_fixtures import Mailbox, TlsServer
 from tests.pdf_tools import text as pdf_text
 
 YEAR = local_today().year + 1
@@ -44,12 +38,8 @@ KAZAKH = "Қайрат Нұрланұлы"
 
 
 @pytest.fixture
-def ceremony(edition: Callable[..., Ceremony]) -> Ceremony:
-    made = edition("9-mei", YEAR, status=CeremonyStatus.PUBLISHED)
-    made.rsvp_deadline = date(YEAR, 4, 25)
-    made.dress_code = "Dark suit, decorations"
-    db.session.commit()
-    return made
+def ceremony(mail_edition: Ceremony) -> Ceremony:
+    return mail_edition
 
 
 def invite(
@@ -85,13 +75,6 @@ def invite(
     db.session.add(invitation)
     db.session.commit()
     return invitation
-
-
-@pytest.fixture
-def smtp(app: Flask, smtp_server: tuple[Mailbox, int]) -> Mailbox:  # noqa: F811
-    mailbox, port = smtp_server
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SECURITY="none")
-    return mailbox
 
 
 def send(app: Flask) -> SendReport:
@@ -622,7 +605,7 @@ def test_a_link_can_be_made_again_but_not_from_the_database_alone(
 def test_sending_over_tls_with_a_password(
     app: Flask,
     ceremony: Ceremony,
-    tls_smtp_server: TlsServer,  # noqa: F811
+    tls_smtp_server: TlsServer,
 ) -> None:
     server = tls_smtp_server
     app.config.update(

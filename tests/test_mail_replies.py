@@ -4,7 +4,6 @@ loopback) or dropped by hand updates the invitation it answers, and nothing else
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.auth.models import Role
-from app.ceremonies.models import Ceremony, CeremonyStatus
+from app.ceremonies.models import Ceremony
 from app.extensions import db
 from app.invitations.models import Invitation, InvitationStatus
 from app.invitations.services import Actor
@@ -23,7 +22,7 @@ from app.mail.replies import apply_message
 from app.mail.sender import send_queued
 from app.mail.services import draft_invitations, release
 from app.types import local_today
-from tests.mail_fixtures import ImapServer, imap_server  # noqa: F401  (fixture)
+from tests.mail_fixtures import ImapServer
 from tests.test_mail import invite
 
 YEAR = local_today().year + 1
@@ -31,11 +30,8 @@ ADDRESS = "ambassador@kz-embassy.example"
 
 
 @pytest.fixture
-def ceremony(edition: Callable[..., Ceremony]) -> Ceremony:
-    made = edition("9-mei", YEAR, status=CeremonyStatus.PUBLISHED)
-    made.rsvp_deadline = date(YEAR, 4, 25)
-    db.session.commit()
-    return made
+def ceremony(mail_edition: Ceremony) -> Ceremony:
+    return mail_edition
 
 
 @pytest.fixture
@@ -118,6 +114,16 @@ def outlook_reply(
         f"{calendar}\r\n"
         "--b1--\r\n"
     ).encode()
+
+
+def use_mailbox(app: Flask, server: ImapServer, password: str | None = None) -> None:
+    app.config.update(
+        IMAP_SERVER="127.0.0.1",
+        IMAP_PORT=server.port,
+        IMAP_SSL=False,
+        IMAP_USERNAME=server.user,
+        IMAP_PASSWORD=password or server.password,
+    )
 
 
 def status_of(invitation_id: int) -> InvitationStatus:
@@ -208,15 +214,9 @@ def test_fetch_replies_applies_replies_and_leaves_the_rest_alone(
     app: Flask,
     ceremony: Ceremony,
     invited: Invitation,
-    imap_server: ImapServer,  # noqa: F811
+    imap_server: ImapServer,
 ) -> None:
-    app.config.update(
-        IMAP_SERVER="127.0.0.1",
-        IMAP_PORT=imap_server.port,
-        IMAP_SSL=False,
-        IMAP_USERNAME=imap_server.user,
-        IMAP_PASSWORD=imap_server.password,
-    )
+    use_mailbox(app, imap_server)
     imap_server.append(b"From: a@example.org\r\nSubject: Hello\r\n\r\nJust a letter.\r\n")
     imap_server.append(outlook_reply(ceremony.uid, ceremony.sequence))
     imap_server.append(outlook_reply(ceremony.uid, ceremony.sequence, address="x@example.org"))
@@ -242,15 +242,9 @@ def test_fetch_replies_command_reports_and_a_bad_login_is_a_clear_error(
     runner: Any,
     ceremony: Ceremony,
     invited: Invitation,
-    imap_server: ImapServer,  # noqa: F811
+    imap_server: ImapServer,
 ) -> None:
-    app.config.update(
-        IMAP_SERVER="127.0.0.1",
-        IMAP_PORT=imap_server.port,
-        IMAP_SSL=False,
-        IMAP_USERNAME=imap_server.user,
-        IMAP_PASSWORD="wrong",
-    )
+    use_mailbox(app, imap_server, password="wrong")
     result = runner.invoke(args=["mail", "fetch-replies"])
     assert result.exit_code == 1
     assert "cannot read the mailbox" in result.output
