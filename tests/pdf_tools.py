@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from xml.etree import ElementTree
 
 
 def _run(args: list[str], pdf: bytes, tmp_path: Path, *after: str) -> str:
@@ -14,8 +15,11 @@ def _run(args: list[str], pdf: bytes, tmp_path: Path, *after: str) -> str:
     ).stdout
 
 
-def text(pdf: bytes, tmp_path: Path) -> str:
-    return _run(["pdftotext", "-layout", "-enc", "UTF-8"], pdf, tmp_path, "-")
+def text(pdf: bytes, tmp_path: Path, *, layout: bool = True) -> str:
+    """The text as laid out, or (``layout=False``) in reading order: side-by-side cards
+    would otherwise interleave line by line."""
+    mode = ["-layout"] if layout else []
+    return _run(["pdftotext", *mode, "-enc", "UTF-8"], pdf, tmp_path, "-")
 
 
 def fonts(pdf: bytes, tmp_path: Path) -> list[list[str]]:
@@ -33,3 +37,28 @@ def info(pdf: bytes, tmp_path: Path) -> dict[str, str]:
 
 def attachments(pdf: bytes, tmp_path: Path) -> str:
     return _run(["pdfdetach", "-list"], pdf, tmp_path)
+
+
+def pages(pdf: bytes, tmp_path: Path) -> list[str]:
+    """The text of each page (pdftotext ends every page with a form feed)."""
+    return text(pdf, tmp_path).split("\f")[:-1]
+
+
+def outline(pdf: bytes, tmp_path: Path) -> list[tuple[int, str, int]]:
+    """The bookmarks as (level, label, page), in order: pdftohtml's XML lists them, and
+    neither pdfinfo nor pdftotext can (no PDF library needed for this)."""
+    xml = _run(["pdftohtml", "-xml", "-i", "-q", "-stdout"], pdf, tmp_path)
+    # Our own PDF read back through poppler, not input from outside.
+    root = ElementTree.fromstring(xml)  # noqa: S314
+    found: list[tuple[int, str, int]] = []
+
+    def walk(node: ElementTree.Element, level: int) -> None:
+        for child in node:
+            if child.tag == "item":
+                found.append((level, "".join(child.itertext()), int(child.get("page", "0"))))
+            elif child.tag == "outline":
+                walk(child, level + 1)
+
+    for top in root.findall("outline"):
+        walk(top, 1)
+    return found

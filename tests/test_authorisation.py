@@ -499,6 +499,28 @@ MATRIX: dict[str, Entry] = {
         post=answers(LOGIN, DENIED, Answer(302, writes=True), Answer(302, writes=True)),
         data=lambda w: {"layout": "letter", "action": "send"},
     ),
+    # Staff's lists: viewers read them; the security list (every guest's name and car
+    # plate, to be handed to the gate) is for planners and admins.
+    "/staff/ceremonies/<slug>/guest-list.pdf": Entry(
+        "documents.guest_list",
+        lambda w: f"/staff/ceremonies/{w.other_slug}/guest-list.pdf",
+        get=READ,
+    ),
+    "/staff/ceremonies/<slug>/security-list.pdf": Entry(
+        "documents.security_list",
+        lambda w: f"/staff/ceremonies/{w.other_slug}/security-list.pdf",
+        get=EDIT_GET,
+    ),
+    "/staff/ceremonies/<slug>/wreath-run-sheet.pdf": Entry(
+        "documents.run_sheet",
+        lambda w: f"/staff/ceremonies/{w.other_slug}/wreath-run-sheet.pdf",
+        get=READ,
+    ),
+    "/staff/ceremonies/<slug>/name-cards.pdf": Entry(
+        "documents.name_cards",
+        lambda w: f"/staff/ceremonies/{w.other_slug}/name-cards.pdf?layout=tents",
+        get=READ,
+    ),
     "/staff/letter-jobs/<job_id>": Entry(
         "documents.letter_job",
         lambda w: "/staff/letter-jobs/" + "x" * 22,

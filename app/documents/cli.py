@@ -1,4 +1,4 @@
-"""`flask documents letters ...`: a batch of letters into a folder, with progress."""
+"""`flask documents letters|lists ...`: letters (with progress) or staff's lists into a folder."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from app.ceremonies.models import Ceremony
 from app.documents.letters import LAYOUTS, Letter, render_letters, send_by_letter
+from app.documents.lists import LIST_LANGUAGES, CardLayout, ListKind, printed_list
 from app.extensions import db
 from app.invitations.models import InvitationKind
 from app.invitations.services import Actor, invitations_of
@@ -60,3 +61,31 @@ def letters_command(edition_slug: str, out: Path, layout: str, send: bool, reiss
         (out / name).write_bytes(pdf)
     (out / "combined.pdf").write_bytes(batch.combined)
     click.echo(f"{len(batch.each)} letters and combined.pdf written to {out}")
+
+
+@documents_cli.command("lists")
+@click.argument("edition_slug")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the PDFs.",
+)
+@click.option("--lang", type=click.Choice(LIST_LANGUAGES), default="nl", show_default=True)
+def lists_command(edition_slug: str, out: Path, lang: str) -> None:
+    """Guest list, security list, wreath run sheet, name badges and place cards of
+    EDITION_SLUG (reading them changes nothing)."""
+    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == edition_slug))
+    if ceremony is None:
+        raise click.ClickException(f"no edition {edition_slug!r}")
+    out.mkdir(parents=True, exist_ok=True)
+    wanted: list[tuple[ListKind, CardLayout]] = [
+        (kind, CardLayout.BADGES) for kind in ListKind if kind != ListKind.CARDS
+    ]
+    wanted += [(ListKind.CARDS, layout) for layout in CardLayout]
+    for kind, layout in wanted:
+        printed = printed_list(db.session, ceremony, kind, lang, layout)
+        (out / printed.file_name).write_bytes(printed.pdf)
+        click.echo(printed.file_name)
+    click.echo(f"{len(wanted)} lists written to {out}")

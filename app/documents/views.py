@@ -20,15 +20,24 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.auth.access import viewer_required
+from app.auth.access import planner_required, viewer_required
 from app.calendar.services import public_conditions
 from app.ceremonies.models import Ceremony
 from app.documents import bp
 from app.documents.forms import LettersForm
 from app.documents.jobs import read_status, result_path, start_job
 from app.documents.letters import LAYOUTS, Letter, file_name, render_letters, send_by_letter
+from app.documents.lists import (
+    CardLayout,
+    ListError,
+    ListKind,
+    card_layout,
+    list_language,
+    printed_list,
+)
 from app.documents.services import PROGRAMME_LANGUAGES, programme_pdf
 from app.extensions import db
+from app.i18n import current_language
 from app.invitations.models import Invitation, InvitationKind
 from app.invitations.services import Actor, invitations_of
 from app.views import commit
@@ -169,3 +178,54 @@ def letter_job_file(job_id: str, name: str) -> Response:
     )
     response.headers["Cache-Control"] = "no-store"  # personal links inside
     return response
+
+
+# --- staff's lists -----------------------------------------------------------------------
+
+
+def _list(slug: str, kind: ListKind, layout: CardLayout = CardLayout.BADGES) -> Response:
+    """A list in ``?lang=`` (nl, en, ru) or the page's language; unknown ones are 404."""
+    ceremony = _edition(slug)
+    try:
+        lang = list_language(request.args.get("lang"), current_language())
+    except ListError:
+        abort(404)
+    printed = printed_list(db.session, ceremony, kind, lang, layout)
+    return _pdf(printed.pdf, printed.file_name, public=False)
+
+
+@bp.get("/staff/ceremonies/<slug>/guest-list.pdf")
+@viewer_required
+def guest_list(slug: str) -> Response:
+    """Every invitation by group and organisation, with its members and answer."""
+    return _list(slug, ListKind.GUESTS)
+
+
+@bp.get("/staff/ceremonies/<slug>/security-list.pdf")
+@planner_required
+def security_list(slug: str) -> Response:
+    """Accepted delegations' members with car plates, for the gate; marked confidential.
+
+    Planners and admins only: viewers may read a delegation on screen, but this is every
+    guest's name and car plate in one document made to be handed to people outside the
+    foundation (security staff, police), so printing it is a planner's decision.
+    """
+    return _list(slug, ListKind.SECURITY)
+
+
+@bp.get("/staff/ceremonies/<slug>/wreath-run-sheet.pdf")
+@viewer_required
+def run_sheet(slug: str) -> Response:
+    """The final wreath order for the master of ceremonies."""
+    return _list(slug, ListKind.WREATHS)
+
+
+@bp.get("/staff/ceremonies/<slug>/name-cards.pdf")
+@viewer_required
+def name_cards(slug: str) -> Response:
+    """Name badges (``?layout=badges``, 8 to a sheet) or folded place cards (``tents``)."""
+    try:
+        layout = card_layout(request.args.get("layout"))
+    except ListError:
+        abort(404)
+    return _list(slug, ListKind.CARDS, layout)

@@ -72,4 +72,6 @@ def purge_command(months: int | None) -> None:
     before: date = local_today() - relativedelta(months=keep)
     count = purge_delegations(db.session, before)
     db.session.commit()
+    if count:
+        renderer().forget()  # printed guest and security lists held the purged details
     click.echo(f"Purged the delegation details of {count} invitation(s) before {before}.")

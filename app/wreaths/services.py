@@ -556,19 +556,7 @@ def _manual_place(invitation: Invitation) -> int | None:
 
 
 def _load_invitations(session: DbSession, ceremony: Ceremony) -> list[Invitation]:
-    rows = session.scalars(
-        sa.select(Invitation)
-        .where(Invitation.ceremony_id == ceremony.id, Invitation.wreath != WreathChoice.NONE)
-        .options(
-            selectinload(Invitation.organisation),
-            selectinload(Invitation.members),
-            selectinload(Invitation.addressee)
-            .selectinload(Person.appointments)
-            .selectinload(Appointment.organisation),
-        )
-        .order_by(Invitation.id)
-    )
-    return [invitation for invitation in rows if lays_wreath(invitation)]
+    return [i for i in load_invitations(session, ceremony) if lays_wreath(i)]
 
 
 def _sort_key(
@@ -616,11 +604,31 @@ def _entry(
     )
 
 
-def wreath_sections(session: DbSession, ceremony: Ceremony) -> list[WreathSection]:
-    """The order group by group, as printed (groups without entries included)."""
+@dataclass(frozen=True)
+class ProtocolGroup:
+    """A group with the invitations it takes, in the group's order."""
+
+    group: WreathGroup
+    invitations: list[Invitation]
+    unassigned: bool = False
+
+
+def protocol_order(
+    session: DbSession,
+    ceremony: Ceremony,
+    invitations: Sequence[Invitation],
+    *,
+    manual_places: bool = True,
+) -> tuple[list[ProtocolGroup], dict[int, MissionRank]]:
+    """``invitations`` in the edition's groups, each group in its own sort, with ranks.
+
+    The wreath order and the printed guest lists share this, so that a delegation stands
+    in the same place on every list. ``manual_places=False`` ignores staff's moves of
+    wreaths (a guest list follows protocol, not the laying). Every group is returned,
+    empty ones too; the trailing "not in any group" only when it takes someone.
+    """
     on = ceremony.local_start.date()
     groups = groups_for(session, ceremony)
-    invitations = _load_invitations(session, ceremony)
     roles = {i.id: addressee_role(i, on) for i in invitations}
     members: dict[int, list[Invitation]] = {id(g): [] for g in groups}
     unassigned = WreathGroup(
@@ -638,8 +646,7 @@ def wreath_sections(session: DbSession, ceremony: Ceremony) -> list[WreathSectio
         members[id(taker or unassigned)].append(invitation)
     ranks = mission_rank(session, invitations, on)
 
-    sections: list[WreathSection] = []
-    position = 0
+    ordered: list[ProtocolGroup] = []
     for group in [*groups, unassigned]:
         found = members[id(group)]
         if group is unassigned and not found:
@@ -650,12 +657,41 @@ def wreath_sections(session: DbSession, ceremony: Ceremony) -> list[WreathSectio
             return (*_sort_key(sort, invitation, roles[invitation.id], ranks), invitation.id)
 
         by_sort = sorted(found, key=key)
-        placed = arrange(by_sort, _manual_place)
+        placed = arrange(by_sort, _manual_place) if manual_places else by_sort
+        ordered.append(ProtocolGroup(group, placed, unassigned=group is unassigned))
+    return ordered, ranks
+
+
+def load_invitations(session: DbSession, ceremony: Ceremony) -> list[Invitation]:
+    """Every invitation of the edition with what ordering and printing read, loaded."""
+    return list(
+        session.scalars(
+            sa.select(Invitation)
+            .where(Invitation.ceremony_id == ceremony.id)
+            .options(
+                selectinload(Invitation.organisation),
+                selectinload(Invitation.members),
+                selectinload(Invitation.addressee)
+                .selectinload(Person.appointments)
+                .selectinload(Appointment.organisation),
+            )
+            .order_by(Invitation.id)
+        )
+    )
+
+
+def wreath_sections(session: DbSession, ceremony: Ceremony) -> list[WreathSection]:
+    """The order group by group, as printed (groups without entries included)."""
+    invitations = _load_invitations(session, ceremony)
+    groups, ranks = protocol_order(session, ceremony, invitations)
+    sections: list[WreathSection] = []
+    position = 0
+    for found in groups:
         entries = []
-        for place, invitation in enumerate(placed, start=1):
+        for place, invitation in enumerate(found.invitations, start=1):
             position += 1
-            entries.append(_entry(group, invitation, position, place, ranks))
-        sections.append(WreathSection(group, entries, unassigned=group is unassigned))
+            entries.append(_entry(found.group, invitation, position, place, ranks))
+        sections.append(WreathSection(found.group, entries, unassigned=found.unassigned))
     return sections
 
 
