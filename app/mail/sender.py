@@ -233,16 +233,20 @@ def outgoing(message: OutboxMessage, link: str | None, *, with_letter: bool = Tr
     )
 
 
-def _after_sent(message: OutboxMessage) -> None:
-    invitation = message.invitation
-    first = message.kind == MessageKind.INVITATION
-    if first and invitation is not None and invitation.status == InvitationStatus.DRAFT:
-        try:
-            mark_sent(db.session, invitation, None, SENDER)
-        except InvitationError as error:  # it left all the same: say so, don't fail
-            current_app.logger.warning("invitation %s: %s", invitation.id, error)
-    if message.calendar_method:
-        message.sequence = message.ceremony.sequence
+def _invitation_sent(message_id: int) -> None:
+    """The invitation email has left: the invitation counts as sent. In a transaction of
+    its own after the message's, so that a planner's edit racing it cannot undo the
+    record that the message left."""
+    message = db.session.get(OutboxMessage, message_id)
+    invitation = message.invitation if message is not None else None
+    if invitation is None or invitation.status != InvitationStatus.DRAFT:
+        return
+    try:
+        mark_sent(db.session, invitation, None, SENDER)
+        db.session.commit()
+    except (InvitationError, StaleDataError) as error:  # it left all the same: say so
+        db.session.rollback()
+        current_app.logger.warning("invitation %s not marked sent: %s", invitation.id, error)
 
 
 def _finish(message_id: int, outcome: Callable[[OutboxMessage], None]) -> None:
@@ -300,10 +304,13 @@ def send_queued(
                     message.status = MessageStatus.SENT
                     message.sent_at = utcnow()
                     message.last_error = ""
-                    _after_sent(message)
+                    if message.calendar_method:
+                        message.sequence = message.ceremony.sequence
 
                 _finish(message_id, sent)
                 report.sent.append(message_id)
+                if message.kind == MessageKind.INVITATION:
+                    _invitation_sent(message_id)
                 if limit is not None and len(report.sent) + len(report.failed) >= limit:
                     break
             if not claimed_any:

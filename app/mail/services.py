@@ -35,7 +35,7 @@ from app.invitations.services import (
 )
 from app.mail.compose import language_of, recipient
 from app.mail.models import MailText, MessageKind, MessageStatus, OutboxMessage
-from app.mail.texts import LANGUAGES, Text, text_for, unknown_placeholders
+from app.mail.texts import LANGUAGES, text_for, unknown_placeholders
 from app.types import utcnow
 
 # The personal link's placeholder: filled only when the message leaves (sender.py).
@@ -82,15 +82,6 @@ def _may_receive_mail(session: DbSession, invitation: Invitation) -> bool:
     )
 
 
-def compose(session: DbSession, kind: MessageKind, invitation: Invitation) -> Text | None:
-    """Subject and body of ``kind`` for this invitation, with their placeholders: they
-    are filled when the message is shown or leaves, so a draft always tells the edition
-    as it is then. None when the invitation has no email address."""
-    if recipient(invitation) is None:
-        return None
-    return text_for(session, kind, language_of(invitation))
-
-
 def write(
     session: DbSession,
     kind: MessageKind,
@@ -98,11 +89,12 @@ def write(
     status: MessageStatus = MessageStatus.DRAFT,
 ) -> OutboxMessage | None:
     """One message of ``kind`` to the invitation's address, in its language; None when
-    there is no address to write to."""
+    there is no address to write to. The text keeps its placeholders: they are filled
+    when the message is shown or leaves, so a draft always tells the edition as it is."""
     to = recipient(invitation)
-    texts = compose(session, kind, invitation)
-    if to is None or texts is None:
+    if to is None:
         return None
+    texts = text_for(session, kind, language_of(invitation))
     now = utcnow()
     message = OutboxMessage(
         kind=kind,
