@@ -374,6 +374,39 @@ def test_twenty_concurrent_programme_additions_keep_positions_distinct(
     assert statuses(answers) == [302] * THREADS
 
 
+def test_concurrent_moves_and_deletions_keep_positions_distinct(
+    served: str, cookie: str, ceremony: Ceremony
+) -> None:
+    slug = ceremony.slug
+    ceremony_id = ceremony.id
+    ids = [item.id for item in ceremony.items]
+    assert len(ids) >= 4
+    db.session.remove()
+
+    def change(i: int) -> Answer:
+        item_id = ids[i % len(ids)]
+        if i % 5 == 4:
+            url = f"/staff/ceremonies/{slug}/items/{item_id}/delete"
+        else:
+            url = f"/staff/ceremonies/{slug}/items/{item_id}/move/{'up' if i % 2 else 'down'}"
+        return fetch(served, "POST", url, {"version": ""}, cookie)
+
+    answers = run_threads(change)
+
+    assert_no_server_error(answers)
+    # An item another request deleted first is not found: a 404, never a 500.
+    assert set(statuses(answers)) <= {302, 404}, statuses(answers)
+    db.session.rollback()
+    positions = sorted(
+        db.session.scalars(
+            sa.select(ProgrammeItem.position).where(ProgrammeItem.ceremony_id == ceremony_id)
+        )
+    )
+    db.session.remove()
+    assert positions == list(range(len(positions))), positions
+    assert len(positions) < len(ids)  # the deletions happened
+
+
 # --- 4. publishing at once -----------------------------------------------------------------
 
 

@@ -420,6 +420,13 @@ def _lock_programme(ceremony: Ceremony) -> None:
         sa.update(Ceremony).where(Ceremony.id == ceremony.id).values(updated_at=utcnow()),
         execution_options={"synchronize_session": False},
     )
+    # Items read before the lock keep their old positions in the session: read them all
+    # again (populate_existing), or renumbering compares against stale values.
+    session.execute(
+        sa.select(ProgrammeItem)
+        .where(ProgrammeItem.ceremony_id == ceremony.id)
+        .execution_options(populate_existing=True)
+    ).all()
     session.expire(ceremony, ["items"])
 
 
@@ -451,21 +458,32 @@ def update_item(item: ProgrammeItem, data: ProgrammeItemData, expected_version: 
 
 
 def delete_item(item: ProgrammeItem) -> None:
+    """Remove an item; one that another request removed first is simply gone."""
     ceremony = item.ceremony
-    ceremony.items.remove(item)
+    _lock_programme(ceremony)
+    if item in ceremony.items:
+        ceremony.items.remove(item)
     _renumber(ceremony.items)
     ceremony.updated_at = utcnow()
 
 
 def move_item(item: ProgrammeItem, step: int) -> None:
-    """Move an item one place up (-1) or down (+1); at either end nothing happens."""
-    items = list(item.ceremony.items)
+    """Move an item one place up (-1) or down (+1); at either end nothing happens.
+
+    Like additions, moves and deletions wait for each other (``_lock_programme``): two
+    moves computed from one reading of the list gave two items one position.
+    """
+    ceremony = item.ceremony
+    _lock_programme(ceremony)
+    items = list(ceremony.items)
+    if item not in items:
+        return
     index = items.index(item)
     target = index + step
     if 0 <= target < len(items):
         items[index], items[target] = items[target], items[index]
         _renumber(items)
-        item.ceremony.updated_at = utcnow()
+        ceremony.updated_at = utcnow()
 
 
 def _renumber(items: Sequence[ProgrammeItem]) -> None:

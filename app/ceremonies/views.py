@@ -417,7 +417,8 @@ def reorder_item(slug: str, item_id: int, direction: str) -> Response:
         abort(400)
     move_item(item, steps[direction])
     commit()
-    return redirect(url_for("ceremonies.edition", slug=slug) + f"#item-{item.id}")
+    # The id from the address: the item may have been deleted meanwhile by someone else.
+    return redirect(url_for("ceremonies.edition", slug=slug) + f"#item-{item_id}")
 
 
 @bp.post("/ceremonies/<slug>/programme/save-default")
