@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from app.auth.models import Role
-from app.ceremonies.models import Ceremony
+from app.ceremonies.models import Ceremony, CeremonyStatus
 from app.ceremonies.services import copy_to_year
 from app.contacts.models import Person
 from app.extensions import db
@@ -436,3 +436,47 @@ def test_a_release_on_the_web_sends_in_the_background(
     wait_for_background()
     assert len(smtp.received) == 1
     assert messages()[0].status == MessageStatus.SENT
+
+
+def test_a_venues_new_address_moves_its_editions_still_to_come(
+    client: FlaskClient,
+    login: Callable[[Role], Any],
+    ceremony: Ceremony,
+    edition: Callable[..., Ceremony],
+) -> None:
+    past = edition("9-mei", local_today().year - 1, status=CeremonyStatus.HELD)
+    past_sequence = past.sequence
+    invite(ceremony, "Coming", email="coming@example.org", status=InvitationStatus.ACCEPTED)
+    before = ceremony.sequence
+    venue = ceremony.venue
+    login(Role.PLANNER)
+    form = {
+        "name": venue.name,
+        "address": "Dodeweg 31, 3832 RB Leusden (entrance at the new gate)",
+        "latitude": str(venue.latitude),
+        "longitude": str(venue.longitude),
+        "timezone": venue.timezone,
+        "notes": venue.notes,
+    }
+    response = client.post(f"/staff/venues/{venue.id}/edit", data=form)
+    assert response.status_code == 302, response.text[:2000]
+    db.session.rollback()
+    moved = db.session.get(Ceremony, ceremony.id)
+    kept = db.session.get(Ceremony, past.id)
+    assert moved is not None
+    assert kept is not None
+    assert moved.sequence == before + 1
+    assert kept.sequence == past_sequence
+    [update] = messages()
+    assert (update.kind, update.to_address) == (MessageKind.UPDATE, "coming@example.org")
+    # Saving the same address again moves nothing.
+    assert client.post(f"/staff/venues/{venue.id}/edit", data=form).status_code == 302
+    db.session.rollback()
+    assert db.session.get(Ceremony, ceremony.id).sequence == before + 1  # type: ignore[union-attr]
+    # A taken name is refused with the form as typed, and nothing moves.
+    other = {**form, "name": "Monument Koedriest", "address": "Elsewhere 1"}
+    refused = client.post(f"/staff/venues/{venue.id}/edit", data=other)
+    assert refused.status_code == 400
+    assert "Elsewhere 1" in refused.text
+    db.session.rollback()
+    assert db.session.get(Ceremony, ceremony.id).sequence == before + 1  # type: ignore[union-attr]

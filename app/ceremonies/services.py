@@ -404,6 +404,31 @@ def _apply(item: ProgrammeItem, data: ProgrammeItemData) -> None:
     item.printable = data.printable
 
 
+# What makes a venue a place: a change to any of these moves its editions still to come.
+PLACE_FIELDS = ("name", "address", "latitude", "longitude", "timezone")
+
+
+def place_of(venue: Venue) -> tuple[object, ...]:
+    return tuple(getattr(venue, name) for name in PLACE_FIELDS)
+
+
+def venue_moved(session: DbSession, venue: Venue, before: tuple[object, ...]) -> list[Ceremony]:
+    """After a venue's place was edited: its editions still to come raise their calendar
+    SEQUENCE (their LOCATION changed); returns them. Past editions keep what they were."""
+    if venue.id is None or place_of(venue) == before:
+        return []
+    editions = list(
+        session.scalars(
+            sa.select(Ceremony).where(Ceremony.venue_id == venue.id, Ceremony.ends_at >= utcnow())
+        )
+    )
+    for ceremony in editions:
+        ceremony.sequence += 1
+        ceremony.updated_at = utcnow()
+    session.flush()
+    return editions
+
+
 def _lock_programme(ceremony: Ceremony) -> None:
     """Make concurrent changes to one edition's programme wait for each other.
 

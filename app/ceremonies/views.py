@@ -45,12 +45,14 @@ from app.ceremonies.services import (
     delete_item,
     editions_in_year,
     move_item,
+    place_of,
     save_as_series_default,
     save_series,
     set_status,
     status_label,
     update_ceremony,
     update_item,
+    venue_moved,
     years_with_editions,
 )
 from app.ceremonies.timing import timetable
@@ -529,13 +531,25 @@ def edit_venue(venue_id: int | None) -> str | Response | tuple[str, int]:
     form = VenueForm(obj=venue if request.method == "GET" else None)
     if form.validate_on_submit():
         target = venue or Venue()
+        before = place_of(target)
         form.populate_obj(target)
         target.address = target.address or ""
         target.notes = target.notes or ""
         db.session.add(target)
-        if commit():
-            flash_saved(_("Venue saved."))
-            return redirect(url_for("ceremonies.venue_list"))
+        from app.mail import services as mail  # see edit_edition
+
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+        else:
+            # A new address moves the editions still to come: calendars and accepted
+            # delegations hear of it.
+            for moved in venue_moved(db.session, target, before):
+                mail.edition_moved(db.session, moved)
+            if commit():
+                flash_saved(_("Venue saved."))
+                return redirect(url_for("ceremonies.venue_list"))
         form_error(form, "name", _("A venue with this name exists already."))
     status = 400 if request.method == "POST" else 200
     return render_template("ceremonies/venue_edit.html", form=form, venue=venue), status
