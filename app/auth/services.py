@@ -13,19 +13,15 @@ from sqlalchemy import func, select
 
 from app.auth.models import Role, User, new_session_token
 from app.extensions import DbSession
+from app.refusals import Refusal
 from app.types import utcnow
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # long enough for any passphrase; longer input is refused unhashed
 
 
-class AccountError(Exception):
-    """A rule refused the change; ``field`` names the form field to blame."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class AccountError(Refusal):
+    """A rule about staff accounts refused the change."""
 
 
 def hasher() -> PasswordHasher:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+from app.refusals import Refusal
 
-class CeremonyError(Exception):
-    """A rule refused the change; ``field`` names the form field to blame, if any."""
 
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class CeremonyError(Refusal):
+    """A rule about editions, series, venues or programme items refused the change."""
 
 
 class EditConflict(Exception):

@@ -36,6 +36,7 @@ from app.contacts.models import (
 )
 from app.extensions import DbSession
 from app.invitations.models import Invitation, InvitationPolicy
+from app.refusals import Refusal
 from app.types import utcnow
 
 # Heads of mission take up functions in The Hague: wall-clock times are Amsterdam's.
@@ -85,13 +86,8 @@ ROLE_LABELS: dict[AppointmentRole, Any] = {
 LANGUAGE_LABELS: dict[str, Any] = {"nl": _l("Dutch"), "en": _l("English"), "ru": _l("Russian")}
 
 
-class ContactError(Exception):
-    """A rule refused the change; ``field`` names the form field to blame, if any."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class ContactError(Refusal):
+    """A rule about contacts refused the change."""
 
 
 def kind_label(kind: OrganisationKind) -> str:

@@ -31,6 +31,7 @@ from app.invitations.models import (
     MemberRole,
     WreathChoice,
 )
+from app.refusals import Refusal
 from app.types import utcnow
 
 # The deadline is a date where the ceremonies happen: replies count until its last minute.
@@ -40,13 +41,8 @@ MAX_MEMBERS = 30
 DELEGATION_WREATH_CHOICES = (WreathChoice.OWN, WreathChoice.ORDER, WreathChoice.NONE)
 
 
-class RsvpError(Exception):
-    """A rule refused the change; ``field`` names the form field to blame, if any."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class RsvpError(Refusal):
+    """A rule of the delegation's page refused the change."""
 
 
 class RsvpClosed(RsvpError):

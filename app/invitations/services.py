@@ -72,6 +72,7 @@ from app.invitations.models import (
     WreathChoice,
 )
 from app.invitations.tokens import issue_token, revoke_token
+from app.refusals import Refusal
 from app.types import utcnow
 
 LANGUAGES = ("nl", "en", "ru")
@@ -117,13 +118,8 @@ PERSONAL_FIELDS = frozenset(
 )
 
 
-class InvitationError(Exception):
-    """A rule refused the change; ``field`` names the form field to blame, if any."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class InvitationError(Refusal):
+    """A rule about invitations refused the change."""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from app.invitations.services import (
 from app.mail.compose import language_of, recipient
 from app.mail.models import MailText, MessageKind, MessageStatus, OutboxMessage
 from app.mail.texts import LANGUAGES, text_for, unknown_placeholders
+from app.refusals import Refusal
 from app.types import utcnow
 
 # The personal link's placeholder: filled only when the message leaves (sender.py).
@@ -57,13 +58,8 @@ CALENDAR_KINDS = {
 }
 
 
-class MailError(Exception):
-    """A rule refused the change; ``field`` names the form field to blame, if any."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class MailError(Refusal):
+    """A rule of the outbox refused the change."""
 
 
 def _message_id() -> str:

@@ -32,6 +32,7 @@ from app.contacts.models import (
 from app.extensions import DbSession
 from app.invitations.models import Invitation, InvitationKind, MemberRole, WreathChoice
 from app.invitations.services import delegation_size, wreath_coming
+from app.refusals import Refusal
 from app.wreaths.defaults import GENERIC_GROUPS
 from app.wreaths.models import WreathGroup, WreathGroupTemplate, WreathSort
 
@@ -60,13 +61,8 @@ UNASSIGNED_NAMES = {
 }
 
 
-class WreathError(Exception):
-    """A rule refused the change; ``field`` names the form field to blame, if any."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class WreathError(Refusal):
+    """A rule about the wreath order refused the change."""
 
 
 class StaleOrder(WreathError):
