@@ -425,7 +425,6 @@ def venue_moved(session: DbSession, venue: Venue, before: tuple[object, ...]) ->
     for ceremony in editions:
         ceremony.sequence += 1
         ceremony.updated_at = utcnow()
-    session.flush()
     return editions
 
 

@@ -83,6 +83,8 @@ def write(
     kind: MessageKind,
     invitation: Invitation,
     status: MessageStatus = MessageStatus.DRAFT,
+    *,
+    flush: bool = True,
 ) -> OutboxMessage | None:
     """One message of ``kind`` to the invitation's address, in its language; None when
     there is no address to write to. The text keeps its placeholders: they are filled
@@ -110,7 +112,8 @@ def write(
         queued_at=now if status == MessageStatus.QUEUED else None,
     )
     session.add(message)
-    session.flush()
+    if flush:
+        session.flush()
     return message
 
 
@@ -170,59 +173,70 @@ def draft_invitations(session: DbSession, ceremony: Ceremony) -> Drafted:
 def confirm_reply(session: DbSession, invitation: Invitation) -> OutboxMessage | None:
     """Confirm a delegation's own change (SECURITY.md): queued at once, no review. While
     one is still waiting to leave, no second is added: it tells the latest state."""
-    waiting = session.scalar(
-        sa.select(OutboxMessage).where(
-            OutboxMessage.invitation_id == invitation.id,
-            OutboxMessage.kind == MessageKind.CONFIRMATION,
-            OutboxMessage.status == MessageStatus.QUEUED,
+    # Called inside another change's transaction: nothing is flushed here, so a lost race
+    # surfaces at that change's commit, where its view answers it (409), not in here.
+    with session.no_autoflush:
+        waiting = session.scalar(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.invitation_id == invitation.id,
+                OutboxMessage.kind == MessageKind.CONFIRMATION,
+                OutboxMessage.status == MessageStatus.QUEUED,
+            )
         )
-    )
-    if waiting is not None:  # it will tell the reply as it stands when it leaves
-        return waiting
-    return write(session, MessageKind.CONFIRMATION, invitation, MessageStatus.QUEUED)
+        if waiting is not None:  # it will tell the reply as it stands when it leaves
+            return waiting
+        return write(
+            session, MessageKind.CONFIRMATION, invitation, MessageStatus.QUEUED, flush=False
+        )
 
 
 def edition_moved(session: DbSession, ceremony: Ceremony) -> list[OutboxMessage]:
     """Time or place changed: everyone who accepted gets an update (same UID, the raised
     SEQUENCE) to review and release. Drafts need nothing: they are filled when they
     leave."""
-    written = []
-    for invitation in invitations_of(session, ceremony):
-        if invitation.status != InvitationStatus.ACCEPTED:
-            continue
-        waiting = _pending(session, invitation, MessageKind.UPDATE)
-        if waiting is not None and waiting.status != MessageStatus.SENDING:
-            continue  # it will carry the new time: text and calendar are made as it leaves
-        message = write(session, MessageKind.UPDATE, invitation)
-        if message is not None:
-            written.append(message)
-    return written
+    # Called inside another change's transaction: nothing is flushed here, so a lost race
+    # surfaces at that change's commit, where its view answers it (409), not in here.
+    with session.no_autoflush:
+        written = []
+        for invitation in invitations_of(session, ceremony):
+            if invitation.status != InvitationStatus.ACCEPTED:
+                continue
+            waiting = _pending(session, invitation, MessageKind.UPDATE)
+            if waiting is not None and waiting.status != MessageStatus.SENDING:
+                continue  # it will carry the new time: text and calendar are made as it leaves
+            message = write(session, MessageKind.UPDATE, invitation, flush=False)
+            if message is not None:
+                written.append(message)
+        return written
 
 
 def edition_cancelled(session: DbSession, ceremony: Ceremony) -> list[OutboxMessage]:
     """The edition is cancelled: what has not left is withdrawn, and everyone who was
     invited gets a cancellation (METHOD:CANCEL) to review and release."""
-    withdrawn = session.scalars(
-        sa.select(OutboxMessage).where(
-            OutboxMessage.ceremony_id == ceremony.id,
-            OutboxMessage.status.in_((MessageStatus.DRAFT, MessageStatus.QUEUED)),
-            OutboxMessage.kind != MessageKind.CANCELLATION,
-        )
-    ).all()
-    for message in withdrawn:
-        message.status = MessageStatus.CANCELLED
-        message.last_error = "the edition was cancelled"
-        message.updated_at = utcnow()
-    written: list[OutboxMessage] = []
-    for invitation in invitations_of(session, ceremony):
-        if invitation.status not in INVITED or _pending(
-            session, invitation, MessageKind.CANCELLATION
-        ):
-            continue
-        notice = write(session, MessageKind.CANCELLATION, invitation)
-        if notice is not None:
-            written.append(notice)
-    return written
+    # Called inside another change's transaction: nothing is flushed here, so a lost race
+    # surfaces at that change's commit, where its view answers it (409), not in here.
+    with session.no_autoflush:
+        withdrawn = session.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.ceremony_id == ceremony.id,
+                OutboxMessage.status.in_((MessageStatus.DRAFT, MessageStatus.QUEUED)),
+                OutboxMessage.kind != MessageKind.CANCELLATION,
+            )
+        ).all()
+        for message in withdrawn:
+            message.status = MessageStatus.CANCELLED
+            message.last_error = "the edition was cancelled"
+            message.updated_at = utcnow()
+        written: list[OutboxMessage] = []
+        for invitation in invitations_of(session, ceremony):
+            if invitation.status not in INVITED or _pending(
+                session, invitation, MessageKind.CANCELLATION
+            ):
+                continue
+            notice = write(session, MessageKind.CANCELLATION, invitation, flush=False)
+            if notice is not None:
+                written.append(notice)
+        return written
 
 
 def draft_reminders(session: DbSession, ceremony: Ceremony, today: date) -> list[OutboxMessage]:
