@@ -1,10 +1,16 @@
-"""Letters and programmes: our batch against the naive loop, measured in the same run."""
+"""Letters and programmes: our batch against the naive loop, measured in the same run,
+and the memory of a 500-letter batch made by `flask documents letters`."""
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from datetime import date
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
@@ -16,19 +22,22 @@ from app.contacts.models import Organisation, OrganisationKind, Person
 from app.documents.letters import Letter, letters_html, render_letters
 from app.documents.pdf import RefusingFetcher
 from app.documents.services import programme_pdf, renderer
+from app.documents.workers import close_pools
 from app.extensions import db
 from app.invitations.models import Invitation
 
 LETTERS = 150
+BIG_BATCH = 500
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_invitations(slug: str) -> list[Invitation]:
+def make_invitations(slug: str, count: int = LETTERS) -> list[Invitation]:
     ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
     assert ceremony is not None
     invitations = []
-    for number in range(LETTERS):
+    for number in range(count):
         organisation = Organisation(
-            name=f"Bench organisation {number}",
+            name=f"Bench organisation {slug} {number}",
             kind=OrganisationKind.EMBASSY,
             country="KZ",
             address=f"Straat {number}\n2514 AA Den Haag",
@@ -73,16 +82,19 @@ def naive(letters: list[Letter], app: Flask) -> float:
 
 
 def run(app: Flask, slug: str) -> dict[str, float]:
-    with app.test_request_context():
+    with app.test_request_context(), tempfile.TemporaryDirectory() as tmp:
         invitations = make_invitations(slug)
         letters = [
             Letter(i, f"https://ereveld.example/rsvp/{'A' * 42}{i.id % 10}") for i in invitations
         ]
-        render_letters(letters[:2])  # warm the fonts once, as a running worker has them
+        # Starts and warms the render workers, as a running server has them.
+        render_letters(letters[:2], "letter", Path(tmp) / "warm")
         started = time.perf_counter()
-        batch = render_letters(letters)
+        batch = render_letters(letters, "letter", Path(tmp) / "ours")
         ours = time.perf_counter() - started
         assert len(batch.each) == LETTERS
+        assert all(path.stat().st_size > 0 for path in [*batch.each, batch.combined])
+        close_pools()  # idle workers would only take memory from what comes next
         slow = naive(letters, app)
         ceremony = invitations[0].ceremony
         programme_pdf(db.session, ceremony, "nl")
@@ -91,7 +103,64 @@ def run(app: Flask, slug: str) -> dict[str, float]:
             started = time.perf_counter()
             programme_pdf(db.session, ceremony, "nl")
             hits.append((time.perf_counter() - started) * 1000)
-        client = app.test_client()
-        url = f"/staff/ceremonies/{slug}/programme.pdf"
-        del client, url
     return {"naive": slow, "ours": ours, "programme_hit_ms": statistics.median(hits)}
+
+
+def _tree(root: int) -> list[int]:
+    """The process and its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _kilobytes(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def memory(instance: Path, slug: str) -> dict[str, float]:
+    """Run `flask documents letters SLUG --send` on BIG_BATCH invitations in a new process
+    and sample its process tree: the peak of the summed RSS, and the sum of each process's
+    own peak (VmHWM), which can only be higher. In MB; also the command's seconds."""
+    env = {**os.environ, "EREVELD_INSTANCE_PATH": str(instance), "FLASK_APP": "app"}
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "flask", "documents", "letters", slug, "--out", out]
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [*command, "--send"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+        )
+        peak_sum = 0
+        peaks: dict[int, int] = {}
+        while process.poll() is None:
+            tree = _tree(process.pid)
+            peak_sum = max(peak_sum, sum(_kilobytes(pid, "VmRSS") for pid in tree))
+            for pid in tree:
+                peaks[pid] = max(peaks.get(pid, 0), _kilobytes(pid, "VmHWM"))
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        assert process.returncode == 0
+        written = len(list(Path(out).glob("*.pdf")))
+        assert written == BIG_BATCH + 1, written
+    return {
+        "rss_peak_mb": peak_sum / 1024,
+        "rss_hwm_sum_mb": sum(peaks.values()) / 1024,
+        "processes": len(peaks),
+        "seconds": seconds,
+    }

@@ -26,7 +26,7 @@ from app.ceremonies.models import Ceremony
 from app.documents import bp
 from app.documents.forms import LettersForm
 from app.documents.jobs import read_status, result_path, start_job
-from app.documents.letters import LAYOUTS, Letter, file_name, render_letters, send_by_letter
+from app.documents.letters import LAYOUTS, Letter, file_name, render_letter, send_by_letter
 from app.documents.services import PROGRAMME_LANGUAGES, programme_pdf
 from app.extensions import db
 from app.invitations.models import Invitation, InvitationKind
@@ -103,8 +103,8 @@ def letter_preview(invitation_id: int) -> Response:
     if invitation is None:
         abort(404)
     layout = _layout()
-    batch = render_letters([Letter(invitation, None)], layout)
-    return _pdf(batch.combined, file_name(Letter(invitation, None), layout), public=False)
+    letter = Letter(invitation, None)
+    return _pdf(render_letter(letter, layout), file_name(letter, layout), public=False)
 
 
 @bp.route("/staff/ceremonies/<slug>/letters", methods=["GET", "POST"])
