@@ -42,7 +42,7 @@ class Config:
     # a worker counts as hung and the batch fails, and how many batches the web renders at
     # once across all its workers (the others wait their turn, shown as queued).
     LETTER_RENDER_WORKERS: int | None = None
-    LETTER_CHUNK_SIZE = 10
+    LETTER_CHUNK_SIZE = 20
     LETTER_RENDER_NICE = 10
     LETTER_RENDER_TIMEOUT = 120.0
     LETTER_JOBS_AT_ONCE = 1

@@ -56,7 +56,9 @@ def letters_command(edition_slug: str, out: Path, layout: str, send: bool, reiss
         return
     with click.progressbar(length=len(letters), label="Rendering letters") as bar:
         try:
-            batch = render_letters(letters, layout, out, lambda done: bar.update(done - bar.pos))
+            batch = render_letters(
+                letters, layout, out, lambda done: bar.update(done - bar.pos), keep_workers=False
+            )
         except RenderError as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"{len(batch.each)} letters and combined.pdf written to {out}")

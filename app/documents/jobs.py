@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.orm import selectinload
 
 from app.documents.letters import render_letters
 from app.extensions import db
@@ -150,11 +152,19 @@ def _run(
                 _write_status(
                     folder, total=total, done=0, finished=False, error="", edition=edition
                 )
-                loaded = []
-                for invitation_id, url in letters:
-                    invitation = db.session.get(Invitation, invitation_id)
-                    if invitation is not None:
-                        loaded.append(Letter(invitation, url))
+                # One query with what a letter prints, not four per letter.
+                found = {
+                    invitation.id: invitation
+                    for invitation in db.session.scalars(
+                        sa.select(Invitation)
+                        .where(Invitation.id.in_([i for i, _ in letters]))
+                        .options(
+                            selectinload(Invitation.organisation),
+                            selectinload(Invitation.addressee),
+                        )
+                    )
+                }
+                loaded = [Letter(found[i], url) for i, url in letters if i in found]
 
                 def progress(done: int) -> None:
                     _write_status(

@@ -161,6 +161,8 @@ def render_letters(
     layout: str,
     out: Path,
     progress: Callable[[int], None] | None = None,
+    *,
+    keep_workers: bool = True,
 ) -> LetterBatch:
     """Every letter's PDF and ``combined.pdf`` into the folder ``out``.
 
@@ -168,10 +170,11 @@ def render_letters(
     layout pass), by the render worker processes when there are any; this process
     prepares the next chunk's HTML meanwhile, then merges the chunks into the printer's
     PDF. Files are written as they are made, so a batch of any size stays small in
-    memory. A failing or dying worker raises RenderError.
+    memory. A failing or dying worker raises RenderError. Without ``keep_workers`` (a
+    command's one batch) the workers end before the merge instead of holding memory.
     """
     out.mkdir(parents=True, exist_ok=True)
-    size = max(int(current_app.config.get("LETTER_CHUNK_SIZE", 10)), 1)
+    size = max(int(current_app.config.get("LETTER_CHUNK_SIZE", 20)), 1)
     each = [out / file_name(letter, layout) for letter in letters]
     done = 0
 
@@ -205,6 +208,8 @@ def render_letters(
                 float(config.get("LETTER_RENDER_TIMEOUT", 120)),
             )
             pool.run(chunks(), tick)
+            if not keep_workers:
+                pool.close()
         else:
             pdf = renderer()
             for chunk in chunks():

@@ -67,10 +67,13 @@ def serve(static_root: Path, requests: TextIO, answers: TextIO) -> None:
             _answer(answers, {"error": f"{type(error).__name__}: {error}"})
         else:
             _answer(answers, {"pages": pages})
+        # A chunk's laid-out document is a web of cycles; freed now (while the parent
+        # hands out the next chunk) a worker stays at ~70 MB instead of growing to ~85.
+        gc.collect()
 
 
 def main(argv: list[str]) -> int:
-    static_root, nice = Path(argv[1]), int(argv[2])
+    static_root, nice = Path(argv[1]).resolve(), int(argv[2])
     if nice:
         # Below the web workers: pages stay quick while a batch renders.
         os.nice(nice)
