@@ -113,7 +113,7 @@ class RenderPool:
     def run(self, chunks: Iterator[Chunk], progress: Callable[[], None]) -> int:
         """Render every chunk, calling ``progress`` after each letter; returns the pages.
 
-        Chunks are drawn from the iterator only when a worker is free, so the caller
+        Chunks are drawn from the iterator one ahead of the workers, so the caller
         prepares the next chunk's HTML while the workers lay out the previous ones.
         """
         with self._lock:
@@ -138,17 +138,14 @@ class RenderPool:
         busy = 0
         number = 0
         idle = list(self._workers)
-        remaining = True
+        ready = next(chunks, None)
         while True:
-            while idle and remaining:
-                chunk = next(chunks, None)
-                if chunk is None:
-                    remaining = False
-                    break
-                worker = idle.pop()
-                self._send(worker, chunk, number)
+            while idle and ready is not None:
+                self._send(idle.pop(), ready, number)
                 number += 1
                 busy += 1
+                # The next chunk's HTML is made while the workers lay out theirs.
+                ready = next(chunks, None)
             if busy == 0:
                 return pages
             worker, answer = self._next_answer()
