@@ -172,15 +172,15 @@ def test_web_batch_renders_in_workers(
     status = wait(parallel, job_id)
     assert status is not None
     assert (status.finished, status.error, status.done) == (True, "", COUNT)
-    with zipfile.ZipFile(
-        io.BytesIO(client.get(f"/staff/letter-jobs/{job_id}/letters.zip").data)
-    ) as z:
-        files = {name: z.read(name) for name in z.namelist()}
+    url = f"/staff/letter-jobs/{job_id}/letters.zip"
+    with client.get(url) as archive, zipfile.ZipFile(io.BytesIO(archive.data)) as bundle:
+        files = {name: bundle.read(name) for name in bundle.namelist()}
     combined = files.pop("combined.pdf")
     db.session.rollback()
     assert len(set(check_letters(files, tmp_path))) == COUNT
     check_combined(combined, tmp_path)
-    assert client.get(f"/staff/letter-jobs/{job_id}/combined.pdf").data == combined
+    with client.get(f"/staff/letter-jobs/{job_id}/combined.pdf") as download:
+        assert download.data == combined
     assert not (jobs.jobs_dir(parallel) / job_id / "letters").exists()  # only the ZIP stays
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
 from flask import (
     Flask,
@@ -163,9 +161,8 @@ def letter_job_file(job_id: str, name: str) -> Response:
     path = result_path(app_object(), job_id, name)
     if path is None:
         abort(404)
-    # Read whole: a batch is a few megabytes, and no file handle outlives the request.
-    response = send_file(
-        io.BytesIO(path.read_bytes()), as_attachment=True, download_name=name, max_age=0
-    )
+    # Streamed from disk: a batch of 500 letters is a ZIP of over ten megabytes, which a web
+    # worker should not hold; the file is closed when the response is.
+    response = send_file(path, as_attachment=True, download_name=name, max_age=0)
     response.headers["Cache-Control"] = "no-store"  # personal links inside
     return response
