@@ -313,6 +313,8 @@ def test_the_web_renders_one_batch_at_a_time(
         login(Role.VIEWER)
         page = client.get(f"/staff/letter-jobs/{second}").get_data(as_text=True)
         assert 'http-equiv="refresh"' in page
+        assert "Wacht tot een andere partij brieven klaar is" in page  # queued, in Dutch
+        assert "<progress" not in page
     for job_id in (first, second):
         status = wait(parallel, job_id)
         assert status is not None
