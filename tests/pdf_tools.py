@@ -33,3 +33,12 @@ def info(pdf: bytes, tmp_path: Path) -> dict[str, str]:
 
 def attachments(pdf: bytes, tmp_path: Path) -> str:
     return _run(["pdfdetach", "-list"], pdf, tmp_path)
+
+
+def raster(pdf: bytes, tmp_path: Path) -> bytes:
+    """Every page as poppler draws it (grey, 40 dpi): the same bytes mean the same print."""
+    path = tmp_path / "raster.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftoppm", "-r", "40", "-gray", str(path)], capture_output=True, check=True, timeout=60
+    ).stdout

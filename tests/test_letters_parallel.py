@@ -27,7 +27,7 @@ from app.ceremonies.models import Ceremony
 from app.contacts.models import Organisation, OrganisationKind, Person
 from app.documents import jobs
 from app.documents.jobs import read_status, render_slot, start_job, wait
-from app.documents.letters import render_letters
+from app.documents.letters import Letter, render_letters
 from app.documents.pdf import Chunk
 from app.documents.workers import RenderError, RenderPool
 from app.extensions import db
@@ -154,6 +154,25 @@ def test_in_this_process_without_workers(
     assert result.exit_code == 0, result.output
     check_letters({p.name: p.read_bytes() for p in out.glob("0*.pdf")}, tmp_path)
     check_combined((out / "combined.pdf").read_bytes(), tmp_path)
+
+
+def test_workers_print_what_this_process_prints(
+    parallel: Flask, many: list[Invitation], tmp_path: Path
+) -> None:
+    """Same pages, pixel for pixel, from the workers (with their font file cache) as from
+    the web process, for every letter and the printer's PDF."""
+    letters = [Letter(invitation, None) for invitation in many]
+    with parallel.test_request_context():
+        ours = render_letters(letters, "letter", tmp_path / "workers")
+        parallel.config["LETTER_RENDER_WORKERS"] = 0
+        here = render_letters(letters, "letter", tmp_path / "here")
+    for mine, theirs in zip([*ours.each, ours.combined], [*here.each, here.combined], strict=True):
+        assert mine.name == theirs.name
+        drawn = pdf_tools.raster(mine.read_bytes(), tmp_path)
+        assert drawn == pdf_tools.raster(theirs.read_bytes(), tmp_path), mine.name
+        assert pdf_tools.fonts(mine.read_bytes(), tmp_path) == pdf_tools.fonts(
+            theirs.read_bytes(), tmp_path
+        )
 
 
 def test_web_batch_renders_in_workers(
