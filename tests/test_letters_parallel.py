@@ -159,8 +159,8 @@ def test_in_this_process_without_workers(
 def test_workers_print_what_this_process_prints(
     parallel: Flask, many: list[Invitation], tmp_path: Path
 ) -> None:
-    """Same pages, pixel for pixel, from the workers (with their font file cache) as from
-    the web process, for every letter and the printer's PDF."""
+    """Same pages, pixel for pixel, from the workers as from the web process, for every
+    letter and the printer's PDF."""
     letters = [Letter(invitation, None) for invitation in many]
     with parallel.test_request_context():
         ours = render_letters(letters, "letter", tmp_path / "workers")

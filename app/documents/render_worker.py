@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 # Warms the fonts (and the styles of every weight the letters use) before the first chunk.
 WARM_UP = (
@@ -46,35 +46,6 @@ else:
     pdf = _sibling("pdf")
 
 
-def cache_font_files() -> None:
-    """Copy each font file into Python once per worker, not once per PDF.
-
-    WeasyPrint (70) copies every used font's whole file for each PDF it writes: five
-    fonts, twice a letter, a tenth of a worker's time. The files cannot change while the
-    worker's one font configuration lives, so the copy is kept, keyed on the HarfBuzz
-    face, which is referenced so that its address can never belong to another face.
-    Without the function this relies on, WeasyPrint is left as it is.
-    """
-    from weasyprint.pdf import fonts
-    from weasyprint.text.ffi import ffi, harfbuzz
-
-    original = getattr(fonts, "get_hb_object_data", None)
-    if original is None or not hasattr(harfbuzz, "hb_face_reference"):
-        return
-    files: dict[int, Any] = {}
-
-    def get_hb_object_data(hb_object: Any, ot_color: Any = None, glyph: Any = None) -> Any:
-        if ot_color is not None or glyph is not None:
-            return original(hb_object, ot_color, glyph)
-        key = int(ffi.cast("uintptr_t", hb_object))
-        if key not in files:
-            harfbuzz.hb_face_reference(hb_object)
-            files[key] = original(hb_object)
-        return files[key]
-
-    fonts.get_hb_object_data = get_hb_object_data
-
-
 def _answer(channel: TextIO, message: dict[str, object]) -> None:
     channel.write(json.dumps(message) + "\n")
     channel.flush()
@@ -82,7 +53,6 @@ def _answer(channel: TextIO, message: dict[str, object]) -> None:
 
 def serve(static_root: Path, requests: TextIO, answers: TextIO) -> None:
     """Render chunks from ``requests`` until it ends; an exception answers, never kills."""
-    cache_font_files()
     renderer = pdf.Renderer(static_root, None)
     renderer.layout(WARM_UP, title="warm-up", lang="nl").write_pdf()
     # The long-lived objects (modules, fonts, stylesheets) are never garbage: frozen, the
