@@ -11,10 +11,12 @@ export FLASK_APP := app
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core
 # What the tests drive or read with: a real browser, pdftotext, and an IMAP server.
 TEST_SYSTEM_PACKAGES := chromium poppler-utils dovecot-imapd
+# What the benchmarks load the server with.
+BENCH_SYSTEM_PACKAGES := wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test test-sqlite test-postgres lint setup dev-setup system test-system test-js \
+.PHONY: run test test-sqlite test-postgres lint setup dev-setup system test-system bench-system test-js \
 	translations extract-messages bench clean
 
 run: setup system translations
@@ -45,7 +47,7 @@ lint: dev-setup
 	$(BIN)/mypy
 	$(BIN)/bandit -q -r app
 
-bench: dev-setup system translations
+bench: dev-setup system bench-system translations
 	$(BIN)/python -m benchmarks
 
 setup: $(VENV)/.installed
@@ -70,6 +72,12 @@ system:
 
 test-system:
 	@missing=$$(for p in $(TEST_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "Installing system packages:" $$missing; \
+	$(SUDO) apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+bench-system:
+	@missing=$$(for p in $(BENCH_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "Installing system packages:" $$missing; \
 	$(SUDO) apt-get update -qq && \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi

@@ -70,6 +70,17 @@ class Config:
     IMAP_FOLDER = "INBOX"
     IMAP_DONE_FOLDER: str | None = None  # where applied replies are moved (None: flagged seen)
 
+    # Letter batches. Render worker processes (None: one per core, at most four; 0: in the
+    # calling process), letters per chunk they are handed, their niceness (below the web
+    # workers, so pages stay quick during a batch), seconds without progress after which
+    # a worker counts as hung and the batch fails, and how many batches the web renders at
+    # once across all its workers (the others wait their turn, shown as queued).
+    LETTER_RENDER_WORKERS: int | None = None
+    LETTER_CHUNK_SIZE = 20
+    LETTER_RENDER_NICE = 10
+    LETTER_RENDER_TIMEOUT = 120.0
+    LETTER_JOBS_AT_ONCE = 1
+
     WTF_CSRF_TIME_LIMIT: int | None = None  # a long edit should not lose its token
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 

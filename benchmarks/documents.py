@@ -1,10 +1,16 @@
-"""Letters and programmes: our batch against the naive loop, measured in the same run."""
+"""Letters and programmes: our batch against the naive loop, measured in the same run,
+and the memory of a 500-letter batch made by `flask documents letters`."""
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from datetime import date
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
@@ -16,19 +22,22 @@ from app.contacts.models import Organisation, OrganisationKind, Person
 from app.documents.letters import Letter, letters_html, render_letters
 from app.documents.pdf import RefusingFetcher
 from app.documents.services import programme_pdf, renderer
+from app.documents.workers import close_pools
 from app.extensions import db
 from app.invitations.models import Invitation
 
 LETTERS = 150
+BIG_BATCH = 500
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_invitations(slug: str) -> list[Invitation]:
+def make_invitations(slug: str, count: int = LETTERS) -> list[Invitation]:
     ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
     assert ceremony is not None
     invitations = []
-    for number in range(LETTERS):
+    for number in range(count):
         organisation = Organisation(
-            name=f"Bench organisation {number}",
+            name=f"Bench organisation {slug} {number}",
             kind=OrganisationKind.EMBASSY,
             country="KZ",
             address=f"Straat {number}\n2514 AA Den Haag",
@@ -73,17 +82,22 @@ def naive(letters: list[Letter], app: Flask) -> float:
 
 
 def run(app: Flask, slug: str) -> dict[str, float]:
-    with app.test_request_context():
+    with app.test_request_context(), tempfile.TemporaryDirectory() as tmp:
         invitations = make_invitations(slug)
         letters = [
             Letter(i, f"https://ereveld.example/rsvp/{'A' * 42}{i.id % 10}") for i in invitations
         ]
-        render_letters(letters[:2])  # warm the fonts once, as a running worker has them
-        started = time.perf_counter()
-        batch = render_letters(letters)
-        ours = time.perf_counter() - started
+        # Starts and warms the render workers, as a running server has them.
+        render_letters(letters[:2], "letter", Path(tmp) / "warm")
+        started, cpu = time.perf_counter(), _cpu_seconds()
+        batch = render_letters(letters, "letter", Path(tmp) / "ours")
+        ours, ours_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
         assert len(batch.each) == LETTERS
+        assert all(path.stat().st_size > 0 for path in [*batch.each, batch.combined])
+        close_pools()  # idle workers would only take memory from what comes next
+        cpu = _cpu_seconds()
         slow = naive(letters, app)
+        slow_cpu = _cpu_seconds() - cpu
         ceremony = invitations[0].ceremony
         programme_pdf(db.session, ceremony, "nl")
         hits = []
@@ -91,7 +105,100 @@ def run(app: Flask, slug: str) -> dict[str, float]:
             started = time.perf_counter()
             programme_pdf(db.session, ceremony, "nl")
             hits.append((time.perf_counter() - started) * 1000)
-        client = app.test_client()
-        url = f"/staff/ceremonies/{slug}/programme.pdf"
-        del client, url
-    return {"naive": slow, "ours": ours, "programme_hit_ms": statistics.median(hits)}
+    return {
+        "naive": slow,
+        "ours": ours,
+        "naive_cpu": slow_cpu,
+        "ours_cpu": ours_cpu,
+        "programme_hit_ms": statistics.median(hits),
+    }
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its living children (the render workers): on a
+    machine shared with other work, the wall-clock ratio alone says little."""
+    ticks = 0
+    for pid in _tree(os.getpid()):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(root: int) -> list[int]:
+    """The process and its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _kilobytes(pid: int, field: str, source: str = "status") -> int:
+    try:
+        for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _ours(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().startswith(sys.executable.encode())
+    except OSError:
+        return False
+
+
+def memory(instance: Path, slug: str) -> dict[str, float]:
+    """Run `flask documents letters SLUG --send` on BIG_BATCH invitations in a new process
+    and sample its process tree every 20 ms: the peak of the summed RSS (which counts
+    shared libraries once per process) and of the summed PSS (which shares them out), and
+    the sum of each Python process's own peak (VmHWM), reached or not at the same time.
+    In MB; also the command's seconds, start-up included."""
+    env = {
+        **os.environ,
+        "EREVELD_INSTANCE_PATH": str(instance),
+        "FLASK_APP": "app",
+        "EREVELD_LETTER_RENDER_NICE": "0",
+    }
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "flask", "documents", "letters", slug, "--out", out]
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [*command, "--send"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+        )
+        peak_sum = peak_pss = 0
+        peaks: dict[int, int] = {}
+        while process.poll() is None:
+            tree = _tree(process.pid)
+            peak_sum = max(peak_sum, sum(_kilobytes(pid, "VmRSS") for pid in tree))
+            peak_pss = max(peak_pss, sum(_kilobytes(pid, "Pss", "smaps_rollup") for pid in tree))
+            for pid in tree:
+                if _ours(pid):  # not the linker that ctypes runs to find libraries
+                    peaks[pid] = max(peaks.get(pid, 0), _kilobytes(pid, "VmHWM"))
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        assert process.returncode == 0
+        written = len(list(Path(out).glob("*.pdf")))
+        assert written == BIG_BATCH + 1, written
+    return {
+        "rss_peak_mb": peak_sum / 1024,
+        "pss_peak_mb": peak_pss / 1024,
+        "rss_hwm_sum_mb": sum(peaks.values()) / 1024,
+        "processes": len(peaks),
+        "seconds": seconds,
+    }

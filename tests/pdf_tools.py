@@ -62,3 +62,12 @@ def outline(pdf: bytes, tmp_path: Path) -> list[tuple[int, str, int]]:
     for top in root.findall("outline"):
         walk(top, 1)
     return found
+
+
+def raster(pdf: bytes, tmp_path: Path) -> bytes:
+    """Every page as poppler draws it (grey, 40 dpi): the same bytes mean the same print."""
+    path = tmp_path / "raster.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftoppm", "-r", "40", "-gray", str(path)], capture_output=True, check=True, timeout=60
+    ).stdout

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from app.ceremonies.models import Ceremony
 from app.documents.letters import LAYOUTS, Letter, render_letters, send_by_letter
 from app.documents.lists import LIST_LANGUAGES, CardLayout, ListKind, printed_list
+from app.documents.workers import RenderError
 from app.extensions import db
 from app.invitations.models import InvitationKind
 from app.invitations.services import Actor, invitations_of
@@ -54,12 +55,13 @@ def letters_command(edition_slug: str, out: Path, layout: str, send: bool, reiss
     if not letters:
         click.echo("No invitation needs a letter.")
         return
-    out.mkdir(parents=True, exist_ok=True)
     with click.progressbar(length=len(letters), label="Rendering letters") as bar:
-        batch = render_letters(letters, layout, lambda done: bar.update(done - bar.pos))
-    for name, pdf in batch.each:
-        (out / name).write_bytes(pdf)
-    (out / "combined.pdf").write_bytes(batch.combined)
+        try:
+            batch = render_letters(
+                letters, layout, out, lambda done: bar.update(done - bar.pos), keep_workers=False
+            )
+        except RenderError as error:
+            raise click.ClickException(str(error)) from error
     click.echo(f"{len(batch.each)} letters and combined.pdf written to {out}")
 
 

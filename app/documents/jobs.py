@@ -4,23 +4,31 @@ A batch of 150 letters takes seconds; the request that starts it returns at once
 status page refreshes itself (a meta refresh: the pages run no script). Jobs live under
 instance/letter-jobs/<random id>/ with their PDFs (which hold personal links, so the
 folder is private to the process) and are removed after JOB_HOURS.
+
+A batch keeps the render workers on every core busy, so only LETTER_JOBS_AT_ONCE
+batches render at a time across all the web workers of an instance (file locks in
+letter-jobs/, which the system releases even if a process dies); the others show as
+queued until a slot is free.
 """
 
 from __future__ import annotations
 
-import io
+import fcntl
 import json
 import secrets
 import shutil
 import threading
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.orm import selectinload
 
 from app.documents.letters import render_letters
 from app.extensions import db
@@ -41,6 +49,7 @@ class JobStatus:
     finished: bool
     error: str
     edition: str
+    queued: bool = False  # waiting for another batch to finish
 
     @property
     def percent(self) -> int:
@@ -87,7 +96,9 @@ def start_job(
     job_id = secrets.token_urlsafe(16)
     folder = jobs_dir(app) / job_id
     folder.mkdir(parents=True, mode=0o700)
-    _write_status(folder, total=len(letters), done=0, finished=False, error="", edition=edition)
+    _write_status(
+        folder, total=len(letters), done=0, finished=False, error="", edition=edition, queued=True
+    )
     if app.config.get("LETTER_JOBS_INLINE"):
         # Tests and single-process debugging: render before answering.
         _run(app, folder, list(letters), layout, edition)
@@ -102,6 +113,33 @@ def start_job(
     return job_id
 
 
+@contextmanager
+def render_slot(app: Flask) -> Iterator[None]:
+    """Wait for one of the instance's LETTER_JOBS_AT_ONCE slots and hold it.
+
+    flock locks belong to an open file, so they exclude other threads of this process as
+    well as other processes, and vanish with a process that dies holding one.
+    """
+    slots = max(int(app.config.get("LETTER_JOBS_AT_ONCE", 1)), 1)
+    root = jobs_dir(app)
+    root.mkdir(parents=True, exist_ok=True)
+    while True:
+        for number in range(slots):
+            handle = (root / f"slot-{number}.lock").open("a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                handle.close()
+            return
+        time.sleep(0.2)
+
+
 def _run(
     app: Flask, folder: Path, letters: list[tuple[int, str | None]], layout: str, edition: str
 ) -> None:
@@ -110,25 +148,38 @@ def _run(
     total = len(letters)
     with app.app_context(), app.test_request_context():
         try:
-            loaded = []
-            for invitation_id, url in letters:
-                invitation = db.session.get(Invitation, invitation_id)
-                if invitation is not None:
-                    loaded.append(Letter(invitation, url))
-
-            def progress(done: int) -> None:
+            with render_slot(app):
                 _write_status(
-                    folder, total=total, done=done, finished=False, error="", edition=edition
+                    folder, total=total, done=0, finished=False, error="", edition=edition
                 )
+                # One query with what a letter prints, not four per letter.
+                found = {
+                    invitation.id: invitation
+                    for invitation in db.session.scalars(
+                        sa.select(Invitation)
+                        .where(Invitation.id.in_([i for i, _ in letters]))
+                        .options(
+                            selectinload(Invitation.organisation),
+                            selectinload(Invitation.addressee),
+                        )
+                    )
+                }
+                loaded = [Letter(found[i], url) for i, url in letters if i in found]
 
-            batch = render_letters(loaded, layout, progress)
-            archive = io.BytesIO()
-            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-                for name, pdf in batch.each:
-                    bundle.writestr(name, pdf)
-                bundle.writestr("combined.pdf", batch.combined)
-            (folder / "letters.zip").write_bytes(archive.getvalue())
-            (folder / "combined.pdf").write_bytes(batch.combined)
+                def progress(done: int) -> None:
+                    _write_status(
+                        folder, total=total, done=done, finished=False, error="", edition=edition
+                    )
+
+                output = folder / "letters"
+                batch = render_letters(loaded, layout, output, progress)
+                # Zipped from disk, a file at a time: a batch never sits in memory whole.
+                with zipfile.ZipFile(folder / "letters.tmp", "w", zipfile.ZIP_DEFLATED) as bundle:
+                    for path in [*batch.each, batch.combined]:
+                        bundle.write(path, arcname=path.name)
+                (folder / "letters.tmp").replace(folder / "letters.zip")
+                batch.combined.replace(folder / "combined.pdf")
+                shutil.rmtree(output)
             _write_status(folder, total=total, done=total, finished=True, error="", edition=edition)
         except Exception as error:  # reported on the status page, never lost in a thread
             app.logger.exception("letter batch failed")

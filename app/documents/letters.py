@@ -1,24 +1,33 @@
 """Invitation letters (A4) and cards (A6), one per invitation, in its language.
 
-All letters of a batch are laid out as one document (shared fonts and stylesheets, one
-layout pass) and then written as one combined PDF for the printer and as one PDF per
-invitation from its own pages: layout is the expensive part and happens once.
+A batch is laid out in chunks of letters, one document per chunk (shared fonts and
+stylesheets, one layout pass), by render worker processes on every core (workers.py);
+each letter is written as its own PDF from its pages, and the chunks are merged into one
+PDF for the printer. Layout is the expensive part and happens once per letter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import segno
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
+from pypdf import PdfWriter
+from pypdf.generic import NameObject, TextStringObject
 
 from app.ceremonies.models import Ceremony
 from app.ceremonies.services import slugify
+from app.documents.pdf import Chunk, write_atomically, write_chunk
 from app.documents.services import renderer
+from app.documents.workers import pool_for
 from app.extensions import DbSession
 from app.i18n import ordinal_commemoration
 from app.invitations.models import Invitation, InvitationKind, InvitationStatus
@@ -120,8 +129,10 @@ def letters_html(letters: Sequence[Letter], layout: str) -> str:
 
 @dataclass
 class LetterBatch:
-    combined: bytes
-    each: list[tuple[str, bytes]]  # file name, PDF
+    """Where a batch's PDFs are: one per invitation, in order, and the printer's file."""
+
+    combined: Path
+    each: list[Path]
 
 
 def file_name(letter: Letter, layout: str) -> str:
@@ -130,28 +141,95 @@ def file_name(letter: Letter, layout: str) -> str:
     return f"{invitation.id or 0:05d}-{name}-{layout}.pdf"
 
 
+def render_worker_count() -> int:
+    """Render worker processes for a batch: configured, or one per core (at most four)."""
+    configured = current_app.config.get("LETTER_RENDER_WORKERS")
+    if configured is None:
+        return min(os.cpu_count() or 1, 4)
+    return max(int(configured), 0)
+
+
+def render_letter(letter: Letter, layout: str = "letter") -> bytes:
+    """One letter's PDF, rendered here: a preview must not wait behind a batch."""
+    return renderer().render_uncached(
+        letters_html([letter], layout), title="Invitations", lang=letter.invitation.language
+    )
+
+
 def render_letters(
     letters: Sequence[Letter],
-    layout: str = "letter",
+    layout: str,
+    out: Path,
     progress: Callable[[int], None] | None = None,
+    *,
+    keep_workers: bool = True,
 ) -> LetterBatch:
-    """One layout pass for the whole batch, then the combined PDF and one per letter."""
-    pdf = renderer()
-    lang = letters[0].invitation.language if letters else "nl"
-    document = pdf.layout(letters_html(letters, layout), title="Invitations", lang=lang)
-    starts: dict[int, int] = {}
-    for number, page in enumerate(document.pages):
-        for anchor in page.anchors:
-            if anchor.startswith("letter-"):
-                starts[int(anchor.removeprefix("letter-"))] = number
-    bounds = [starts[i] for i in range(len(letters))] + [len(document.pages)]
-    each = []
-    for index, letter in enumerate(letters):
-        pages = document.pages[bounds[index] : bounds[index + 1]]
-        each.append((file_name(letter, layout), pdf.write(document.copy(pages))))
+    """Every letter's PDF and ``combined.pdf`` into the folder ``out``.
+
+    Letters are laid out in chunks (one document each: shared fonts and stylesheets, one
+    layout pass), by the render worker processes when there are any; this process
+    prepares the next chunk's HTML meanwhile, then merges the chunks into the printer's
+    PDF. Files are written as they are made, so a batch of any size stays small in
+    memory. A failing or dying worker raises RenderError. Without ``keep_workers`` (a
+    command's one batch) the workers end before the merge instead of holding memory.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    size = max(int(current_app.config.get("LETTER_CHUNK_SIZE", 20)), 1)
+    each = [out / file_name(letter, layout) for letter in letters]
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
         if progress is not None:
-            progress(index + 1)
-    return LetterBatch(pdf.write(document), each)
+            progress(done)
+
+    with tempfile.TemporaryDirectory(dir=out, prefix=".chunks-") as scratch:
+        wholes = [Path(scratch) / f"{start:06d}.pdf" for start in range(0, len(letters), size)]
+
+        def chunks() -> Iterator[Chunk]:
+            for number, start in enumerate(range(0, len(letters), size)):
+                part = letters[start : start + size]
+                yield Chunk(
+                    html=letters_html(part, layout),
+                    title="Invitations",
+                    lang=part[0].invitation.language,
+                    each=[str(path) for path in each[start : start + size]],
+                    whole=str(wholes[number]),
+                )
+
+        workers = render_worker_count()
+        if workers:
+            config = current_app.config
+            pool = pool_for(
+                renderer().static_root,
+                workers,
+                int(config.get("LETTER_RENDER_NICE", 0)),
+                float(config.get("LETTER_RENDER_TIMEOUT", 120)),
+            )
+            pool.run(chunks(), tick)
+            if not keep_workers:
+                pool.close()
+        else:
+            pdf = renderer()
+            for chunk in chunks():
+                write_chunk(pdf, chunk, tick)
+        combined = out / "combined.pdf"
+        lang = letters[0].invitation.language if letters else "nl"
+        merge_pdfs(wholes, combined, title="Invitations", lang=lang)
+    return LetterBatch(combined, each)
+
+
+def merge_pdfs(parts: Sequence[Path], target: Path, *, title: str, lang: str) -> None:
+    """The parts one after another in one PDF (for the printer: without tags)."""
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(part, import_outline=False)
+    writer.add_metadata({"/Title": title, "/Author": "Stichting Sovjet Ereveld"})
+    writer.root_object[NameObject("/Lang")] = TextStringObject(lang)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    write_atomically(target, buffer.getvalue())
 
 
 @dataclass

@@ -9,13 +9,18 @@
 - A PDF is rendered once per content: the cache key is a hash of the HTML (which holds
   all the data) and the stylesheet's bytes; hits come from memory, then from
   instance/pdf-cache/ which every worker shares.
+- Batches of letters are laid out in chunks (`write_chunk`), in this process or in render
+  worker processes (render_worker.py); this module imports nothing of the app, so a
+  worker loads it without the app's second of imports.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,3 +166,45 @@ def renderer_for(static_root: Path, cache_dir: Path | None) -> Renderer:
         if key not in _renderers:
             _renderers[key] = Renderer(static_root, cache_dir)
         return _renderers[key]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Some letters as one HTML document (sections anchored letter-0, letter-1, ...) and
+    where their PDFs go: one file per letter, and the chunk whole for the printer's PDF."""
+
+    html: str
+    title: str
+    lang: str
+    each: list[str]  # a path per section, in order
+    whole: str
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Readers (a job's ZIP, another worker) never see half a file."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def write_chunk(renderer: Renderer, chunk: Chunk, progress: Callable[[], None]) -> int:
+    """Lay the chunk out once, write each letter's pages as its own tagged PDF (calling
+    ``progress`` after each), then the chunk whole; returns the number of pages."""
+    document = renderer.layout(chunk.html, title=chunk.title, lang=chunk.lang)
+    starts: dict[int, int] = {}
+    for number, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            if anchor.startswith("letter-"):
+                starts[int(anchor.removeprefix("letter-"))] = number
+    bounds = [starts[i] for i in range(len(chunk.each))] + [len(document.pages)]
+    for index, path in enumerate(chunk.each):
+        pages = document.pages[bounds[index] : bounds[index + 1]]
+        write_atomically(Path(path), renderer.write(document.copy(pages)))
+        progress()
+    # Untagged: merging the chunks into one printer's file drops the structure tree anyway,
+    # and leaving it out makes this write a third cheaper.
+    whole = document.write_pdf()
+    if not isinstance(whole, bytes):
+        raise TypeError("WeasyPrint returned no bytes")
+    write_atomically(Path(chunk.whole), whole)
+    return len(document.pages)

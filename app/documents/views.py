@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
 from flask import (
     Flask,
@@ -26,7 +24,7 @@ from app.ceremonies.models import Ceremony
 from app.documents import bp
 from app.documents.forms import LettersForm
 from app.documents.jobs import read_status, result_path, start_job
-from app.documents.letters import LAYOUTS, Letter, file_name, render_letters, send_by_letter
+from app.documents.letters import LAYOUTS, Letter, file_name, render_letter, send_by_letter
 from app.documents.lists import (
     CardLayout,
     ListError,
@@ -112,8 +110,8 @@ def letter_preview(invitation_id: int) -> Response:
     if invitation is None:
         abort(404)
     layout = _layout()
-    batch = render_letters([Letter(invitation, None)], layout)
-    return _pdf(batch.combined, file_name(Letter(invitation, None), layout), public=False)
+    letter = Letter(invitation, None)
+    return _pdf(render_letter(letter, layout), file_name(letter, layout), public=False)
 
 
 @bp.route("/staff/ceremonies/<slug>/letters", methods=["GET", "POST"])
@@ -172,10 +170,9 @@ def letter_job_file(job_id: str, name: str) -> Response:
     path = result_path(app_object(), job_id, name)
     if path is None:
         abort(404)
-    # Read whole: a batch is a few megabytes, and no file handle outlives the request.
-    response = send_file(
-        io.BytesIO(path.read_bytes()), as_attachment=True, download_name=name, max_age=0
-    )
+    # Streamed from disk: a batch of 500 letters is a ZIP of over ten megabytes, which a web
+    # worker should not hold; the file is closed when the response is.
+    response = send_file(path, as_attachment=True, download_name=name, max_age=0)
     response.headers["Cache-Control"] = "no-store"  # personal links inside
     return response
 

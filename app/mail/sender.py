@@ -204,11 +204,11 @@ def _claim(message_id: int, now: datetime) -> tuple[OutboxMessage, str | None] |
 def _letter(message: OutboxMessage, link: str | None) -> list[Attachment]:
     if not message.attach_letter or message.invitation is None:
         return []
-    from app.documents.letters import Letter, file_name, render_letters
+    from app.documents.letters import Letter, file_name, render_letter
 
     letter = Letter(message.invitation, link)
-    batch = render_letters([letter], "letter")
-    return [Attachment(file_name(letter, "letter"), batch.each[0][1], "application", "pdf")]
+    pdf = render_letter(letter, "letter")
+    return [Attachment(file_name(letter, "letter"), pdf, "application", "pdf")]
 
 
 def outgoing(message: OutboxMessage, link: str | None, *, with_letter: bool = True) -> Outgoing:
