@@ -458,14 +458,15 @@ def test_two_senders_at_once_send_each_message_once(
 ) -> None:
     for n in range(8):
         invite(ceremony, f"Embassy {n}", email=f"e{n}@example.org")
-    queued_invitations(ceremony)
+    queued = sorted(message.id for message in queued_invitations(ceremony))
     db.session.remove()
     errors: list[BaseException] = []
+    reports: list[SendReport] = []
 
     def run() -> None:
         try:
             with app.app_context():
-                send(app)
+                reports.append(send(app))
                 db.session.remove()
         except BaseException as error:  # surfaced below
             errors.append(error)
@@ -475,7 +476,10 @@ def test_two_senders_at_once_send_each_message_once(
         thread.start()
     for thread in threads:
         thread.join(120)
+    assert not any(thread.is_alive() for thread in threads), "a sender hangs"
     assert errors == []
+    assert len(reports) == 2
+    assert sorted(i for report in reports for i in report.sent) == queued, reports
     recipients = sorted(r.recipients[0] for r in smtp.received)
     assert recipients == sorted(f"e{n}@example.org" for n in range(8))
 

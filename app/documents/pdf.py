@@ -65,12 +65,19 @@ class Renderer:
     _css_digest: str = ""
     _memory: OrderedDict[str, bytes] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # WeasyPrint's fonts (Pango, fontconfig) are shared by every render of this process and
+    # are not made for two threads at once: a web request and the background mail sender
+    # (which renders letters) take turns. Rendering holds the GIL most of the time anyway.
+    _render_lock: threading.RLock = field(default_factory=threading.RLock)
     renders: int = 0  # how often we really rendered (tests and benchmarks read it)
     last_refused: list[str] = field(default_factory=list)
 
     def _prepare(self) -> None:
-        if self._fonts is not None:
-            return
+        with self._render_lock:
+            if self._fonts is None:
+                self._load()
+
+    def _load(self) -> None:
         self._fonts = FontConfiguration()
         digest = hashlib.sha256()
         fetcher = RefusingFetcher(self.static_root)
@@ -123,11 +130,12 @@ class Renderer:
         """Lay ``html`` out once (the expensive part); write it whole or in page ranges."""
         self._prepare()
         fetcher = RefusingFetcher(self.static_root)
-        document = HTML(
-            string=html,
-            base_url=self.static_root.as_uri() + "/",
-            url_fetcher=fetcher,
-        ).render(font_config=self._fonts, stylesheets=self._css)
+        with self._render_lock:
+            document = HTML(
+                string=html,
+                base_url=self.static_root.as_uri() + "/",
+                url_fetcher=fetcher,
+            ).render(font_config=self._fonts, stylesheets=self._css)
         document.metadata.title = title
         document.metadata.authors = ["Stichting Sovjet Ereveld"]
         document.metadata.lang = lang
@@ -143,8 +151,13 @@ class Renderer:
             raise TypeError("WeasyPrint returned no bytes")
         return data
 
+    def exclusive(self) -> threading.RLock:
+        """Hold while using WeasyPrint with this renderer's fonts (see ``_render_lock``)."""
+        return self._render_lock
+
     def render_uncached(self, html: str, *, title: str, lang: str) -> bytes:
-        return self.write(self.layout(html, title=title, lang=lang))
+        with self._render_lock:
+            return self.write(self.layout(html, title=title, lang=lang))
 
     def forget(self) -> None:
         """Drop every cached PDF (e.g. after erasing a person's data)."""
@@ -190,21 +203,22 @@ def write_atomically(path: Path, data: bytes) -> None:
 def write_chunk(renderer: Renderer, chunk: Chunk, progress: Callable[[], None]) -> int:
     """Lay the chunk out once, write each letter's pages as its own tagged PDF (calling
     ``progress`` after each), then the chunk whole; returns the number of pages."""
-    document = renderer.layout(chunk.html, title=chunk.title, lang=chunk.lang)
-    starts: dict[int, int] = {}
-    for number, page in enumerate(document.pages):
-        for anchor in page.anchors:
-            if anchor.startswith("letter-"):
-                starts[int(anchor.removeprefix("letter-"))] = number
-    bounds = [starts[i] for i in range(len(chunk.each))] + [len(document.pages)]
-    for index, path in enumerate(chunk.each):
-        pages = document.pages[bounds[index] : bounds[index + 1]]
-        write_atomically(Path(path), renderer.write(document.copy(pages)))
-        progress()
-    # Untagged: merging the chunks into one printer's file drops the structure tree anyway,
-    # and leaving it out makes this write a third cheaper.
-    whole = document.write_pdf()
-    if not isinstance(whole, bytes):
-        raise TypeError("WeasyPrint returned no bytes")
-    write_atomically(Path(chunk.whole), whole)
-    return len(document.pages)
+    with renderer.exclusive():
+        document = renderer.layout(chunk.html, title=chunk.title, lang=chunk.lang)
+        starts: dict[int, int] = {}
+        for number, page in enumerate(document.pages):
+            for anchor in page.anchors:
+                if anchor.startswith("letter-"):
+                    starts[int(anchor.removeprefix("letter-"))] = number
+        bounds = [starts[i] for i in range(len(chunk.each))] + [len(document.pages)]
+        for index, path in enumerate(chunk.each):
+            pages = document.pages[bounds[index] : bounds[index + 1]]
+            write_atomically(Path(path), renderer.write(document.copy(pages)))
+            progress()
+        # Untagged: merging the chunks into one printer's file drops the structure tree anyway,
+        # and leaving it out makes this write a third cheaper.
+        whole = document.write_pdf()
+        if not isinstance(whole, bytes):
+            raise TypeError("WeasyPrint returned no bytes")
+        write_atomically(Path(chunk.whole), whole)
+        return len(document.pages)
