@@ -27,7 +27,7 @@ from app.ceremonies.checks import warnings
 from app.ceremonies.errors import CeremonyError
 from app.ceremonies.models import Ceremony
 from app.ceremonies.seed import seed
-from app.ceremonies.services import editions_in_year, schedule_year
+from app.ceremonies.services import edition_by_slug, editions_in_year, schedule_year
 from app.ceremonies.timing import timetable
 from app.contacts.cli import contacts_cli
 from app.demo import DemoError, load_demo_contacts
@@ -287,6 +287,14 @@ def check_command() -> None:
     if problems:
         raise click.exceptions.Exit(1)
     click.echo("Configuration looks ready for production.")
+
+
+def edition_for_command(slug: str) -> Ceremony:
+    """The edition a command names, or a clear error (exit 1) when there is none."""
+    ceremony = edition_by_slug(db.session, slug)
+    if ceremony is None:
+        raise click.ClickException(f"No edition with the slug {slug}.")
+    return ceremony
 
 
 def register(app: Flask) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import flash
+from flask import abort, flash
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.ceremonies.models import Ceremony
 
 
 def form_error(form: FlaskForm, field: str | None, message: object) -> None:
@@ -47,3 +50,14 @@ def parse_version(raw: object) -> int:
         return int(str(raw))
     except ValueError:
         return -1
+
+
+def edition_or_404(slug: str) -> Ceremony:
+    """The edition with this slug, for a staff page; 404 when there is none."""
+    # Imported here: every capability's views import this module, the ceremonies' too.
+    from app.ceremonies.services import edition_by_slug
+
+    ceremony = edition_by_slug(db.session, slug)
+    if ceremony is None:
+        abort(404)
+    return ceremony

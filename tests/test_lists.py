@@ -449,4 +449,4 @@ def test_lists_command(runner: FlaskCliRunner, world: Ceremony, tmp_path: Path) 
     assert "CD-102-KZ" in security
     missing = runner.invoke(args=["documents", "lists", "nope", "--out", str(out)])
     assert missing.exit_code != 0
-    assert "no edition 'nope'" in missing.output
+    assert "No edition with the slug nope." in missing.output

@@ -925,6 +925,6 @@ def test_the_command_prints_the_order(runner: FlaskCliRunner, cli_edition: Cerem
 
     missing = runner.invoke(args=["wreaths", "order", "2026-nowhere"])
     assert missing.exit_code != 0
-    assert "No edition with slug '2026-nowhere'" in missing.output
+    assert "No edition with the slug 2026-nowhere." in missing.output
     # Reading the order stores nothing.
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WreathGroup)) == 0

@@ -142,6 +142,10 @@ def create_ceremony(
     return ceremony
 
 
+def edition_by_slug(session: DbSession, slug: str) -> Ceremony | None:
+    return session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
+
+
 def check_version(current: int, expected: int | None) -> None:
     if expected is not None and current != expected:
         raise EditConflict()

@@ -61,7 +61,7 @@ from app.forms import choices
 from app.i18n import current_language
 from app.settings.services import get_setting
 from app.types import local_today
-from app.views import commit, flash_saved, form_error, parse_version
+from app.views import commit, edition_or_404, flash_saved, form_error, parse_version
 
 STATUS_ACTIONS = {
     "publish": CeremonyStatus.PUBLISHED,
@@ -70,13 +70,6 @@ STATUS_ACTIONS = {
     "reinstate": CeremonyStatus.DRAFT,
     "held": CeremonyStatus.HELD,
 }
-
-
-def _edition(slug: str) -> Ceremony:
-    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
-    if ceremony is None:
-        abort(404)
-    return ceremony
 
 
 def _item(ceremony: Ceremony, item_id: int) -> ProgrammeItem:
@@ -202,7 +195,7 @@ def new_edition() -> str | Response:
 @viewer_required
 def edition(slug: str) -> str:
     """One edition: details, status, warnings, flag note and the timed programme."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     copy_form = CopyForm()
     copy_form.year.data = ceremony.year + 1
     return render_template(
@@ -222,7 +215,7 @@ def edition(slug: str) -> str:
 @planner_required
 def edit_edition(slug: str) -> str | Response | tuple[str, int]:
     """Edit an edition's details; a stale form gets the conflict page, never a save."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     form = CeremonyForm(obj=ceremony if request.method == "GET" else None)
     form.venue_id.choices = _venue_choices()
     if request.method == "GET":
@@ -249,7 +242,7 @@ def edit_edition(slug: str) -> str | Response | tuple[str, int]:
             if commit():
                 flash_saved(_("Saved."))
                 return redirect(url_for("ceremonies.edition", slug=slug))
-            return _conflict(_edition(slug), form)
+            return _conflict(edition_or_404(slug), form)
     status = 400 if request.method == "POST" else 200
     return render_template("ceremonies/edit.html", form=form, ceremony=ceremony), status
 
@@ -265,7 +258,7 @@ def _conflict(ceremony: Ceremony, form: CeremonyForm) -> tuple[str, int]:
 @bp.post("/ceremonies/<slug>/status/<action>")
 @planner_required
 def change_status(slug: str, action: str) -> Response | tuple[str, int]:
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     status = STATUS_ACTIONS.get(action)
     form = VersionedActionForm()
     if status is None or not form.validate_on_submit():
@@ -285,7 +278,7 @@ def change_status(slug: str, action: str) -> Response | tuple[str, int]:
             "ceremonies/refused.html", ceremony=ceremony, message=error.message
         ), 400
     if not commit():
-        return render_template("ceremonies/stale.html", ceremony=_edition(slug)), 409
+        return render_template("ceremonies/stale.html", ceremony=edition_or_404(slug)), 409
     flash_saved(_("The edition is now %(status)s.", status=status_label(status)))
     return redirect(url_for("ceremonies.edition", slug=slug))
 
@@ -294,7 +287,7 @@ def change_status(slug: str, action: str) -> Response | tuple[str, int]:
 @planner_required
 def copy_edition(slug: str) -> Response | tuple[str, int]:
     """Copy an edition (programme included) into another year, as a draft."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     form = CopyForm()
     message: object = None
     if form.validate_on_submit():
@@ -339,7 +332,7 @@ def _item_data(form: ProgrammeItemForm) -> ProgrammeItemData:
 @bp.route("/ceremonies/<slug>/items/new", methods=["GET", "POST"])
 @planner_required
 def new_item(slug: str) -> str | Response | tuple[str, int]:
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     form = ProgrammeItemForm()
     if form.validate_on_submit():
         try:
@@ -359,7 +352,7 @@ def new_item(slug: str) -> str | Response | tuple[str, int]:
 @bp.route("/ceremonies/<slug>/items/<int:item_id>/edit", methods=["GET", "POST"])
 @planner_required
 def edit_item(slug: str, item_id: int) -> str | Response | tuple[str, int]:
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     item = _item(ceremony, item_id)
     form = ProgrammeItemForm(obj=item if request.method == "GET" else None)
     if request.method == "GET":
@@ -399,7 +392,7 @@ def edit_item(slug: str, item_id: int) -> str | Response | tuple[str, int]:
 @bp.post("/ceremonies/<slug>/items/<int:item_id>/delete")
 @planner_required
 def remove_item(slug: str, item_id: int) -> Response:
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     item = _item(ceremony, item_id)
     if not VersionedActionForm().validate_on_submit():
         abort(400)
@@ -412,7 +405,7 @@ def remove_item(slug: str, item_id: int) -> Response:
 @bp.post("/ceremonies/<slug>/items/<int:item_id>/move/<direction>")
 @planner_required
 def reorder_item(slug: str, item_id: int, direction: str) -> Response:
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     item = _item(ceremony, item_id)
     steps = {"up": -1, "down": 1}
     if direction not in steps or not VersionedActionForm().validate_on_submit():
@@ -426,7 +419,7 @@ def reorder_item(slug: str, item_id: int, direction: str) -> Response:
 @bp.post("/ceremonies/<slug>/programme/save-default")
 @planner_required
 def save_default_programme(slug: str) -> Response | tuple[str, int]:
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     if not VersionedActionForm().validate_on_submit():
         abort(400)
     try:

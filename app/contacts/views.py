@@ -273,6 +273,30 @@ def _conflict_message() -> str:
     )
 
 
+def _merge_page(
+    form: MergeForm, name: str, back: str, merge: Callable[[], None]
+) -> str | Response | tuple[str, int]:
+    """The merge form of an organisation or a person: merge, or show why not."""
+    if form.validate_on_submit():
+        try:
+            merge()
+        except ContactError as error:
+            db.session.rollback()
+            form_error(form, error.field, error.message)
+        else:
+            if commit():
+                flash_saved(_("Merged."))
+                return redirect(back)
+            form_error(form, None, _("The records changed meanwhile; try again."))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "contacts/merge.html",
+        form=form,
+        title=_("Merge a duplicate into %(name)s", name=name),
+        back=back,
+    ), status
+
+
 @bp.route("/organisations/<int:organisation_id>/merge", methods=["GET", "POST"])
 @planner_required
 def merge_organisation(organisation_id: int) -> str | Response | tuple[str, int]:
@@ -280,25 +304,13 @@ def merge_organisation(organisation_id: int) -> str | Response | tuple[str, int]
     keep = _organisation(organisation_id)
     form = MergeForm()
     form.other_id.choices = _organisation_choices(exclude={keep.id})
-    if form.validate_on_submit():
+    back = url_for("contacts.organisation", organisation_id=keep.id)
+
+    def merge() -> None:
         duplicate = _organisation(form.other_id.data)
-        try:
-            merge_organisations(db.session, keep, duplicate, actor_user_id=_actor())
-        except ContactError as error:
-            db.session.rollback()
-            form_error(form, error.field, error.message)
-        else:
-            if commit():
-                flash_saved(_("Merged."))
-                return redirect(url_for("contacts.organisation", organisation_id=keep.id))
-            form_error(form, None, _("The records changed meanwhile; try again."))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "contacts/merge.html",
-        form=form,
-        title=_("Merge a duplicate into %(name)s", name=keep.name),
-        back=url_for("contacts.organisation", organisation_id=keep.id),
-    ), status
+        merge_organisations(db.session, keep, duplicate, actor_user_id=_actor())
+
+    return _merge_page(form, keep.name, back, merge)
 
 
 # --- people -------------------------------------------------------------------------
@@ -395,25 +407,13 @@ def merge_person(person_id: int) -> str | Response | tuple[str, int]:
         for p in rows
         if p.id != keep.id
     )
-    if form.validate_on_submit():
+    back = url_for("contacts.person", person_id=keep.id)
+
+    def merge() -> None:
         duplicate = _person(form.other_id.data)
-        try:
-            merge_persons(db.session, keep, duplicate, actor_user_id=_actor())
-        except ContactError as error:
-            db.session.rollback()
-            form_error(form, error.field, error.message)
-        else:
-            if commit():
-                flash_saved(_("Merged."))
-                return redirect(url_for("contacts.person", person_id=keep.id))
-            form_error(form, None, _("The records changed meanwhile; try again."))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "contacts/merge.html",
-        form=form,
-        title=_("Merge a duplicate into %(name)s", name=keep.full_name),
-        back=url_for("contacts.person", person_id=keep.id),
-    ), status
+        merge_persons(db.session, keep, duplicate, actor_user_id=_actor())
+
+    return _merge_page(form, keep.full_name, back, merge)
 
 
 # --- appointments -------------------------------------------------------------------

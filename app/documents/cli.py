@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from app.ceremonies.models import Ceremony
+from app.cli import edition_for_command
 from app.documents.letters import LAYOUTS, Letter, render_letters, send_by_letter
 from app.documents.lists import LIST_LANGUAGES, CardLayout, ListKind, printed_list
 from app.documents.workers import RenderError
@@ -37,9 +36,7 @@ documents_cli = AppGroup("documents", help="Printed documents.")
 )
 def letters_command(edition_slug: str, out: Path, layout: str, send: bool, reissue: bool) -> None:
     """One PDF per invitation of EDITION_SLUG, and combined.pdf for the printer."""
-    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == edition_slug))
-    if ceremony is None:
-        raise click.ClickException(f"no edition {edition_slug!r}")
+    ceremony = edition_for_command(edition_slug)
     if send:
         mailing = send_by_letter(db.session, ceremony, Actor(label="command line"), reissue=reissue)
         db.session.commit()
@@ -78,9 +75,7 @@ def letters_command(edition_slug: str, out: Path, layout: str, send: bool, reiss
 def lists_command(edition_slug: str, out: Path, lang: str) -> None:
     """Guest list, security list, wreath run sheet, name badges and place cards of
     EDITION_SLUG (reading them changes nothing)."""
-    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == edition_slug))
-    if ceremony is None:
-        raise click.ClickException(f"no edition {edition_slug!r}")
+    ceremony = edition_for_command(edition_slug)
     out.mkdir(parents=True, exist_ok=True)
     wanted: list[tuple[ListKind, CardLayout]] = [
         (kind, CardLayout.BADGES) for kind in ListKind if kind != ListKind.CARDS

@@ -38,7 +38,7 @@ from app.extensions import db
 from app.i18n import current_language
 from app.invitations.models import Invitation, InvitationKind
 from app.invitations.services import Actor, invitations_of
-from app.views import commit
+from app.views import commit, edition_or_404
 
 
 def _language() -> str:
@@ -71,21 +71,12 @@ def public_programme(slug: str) -> Response:
 @viewer_required
 def staff_programme(slug: str) -> Response:
     """Any edition's programme, drafts included: the preview before publishing."""
-    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
-    if ceremony is None:
-        abort(404)
+    ceremony = edition_or_404(slug)
     lang = _language()
     return _pdf(programme_pdf(db.session, ceremony, lang), f"{slug}-{lang}.pdf", public=False)
 
 
 # --- invitation letters -------------------------------------------------------------
-
-
-def _edition(slug: str) -> Ceremony:
-    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
-    if ceremony is None:
-        abort(404)
-    return ceremony
 
 
 def app_object() -> Flask:
@@ -118,7 +109,7 @@ def letter_preview(invitation_id: int) -> Response:
 @viewer_required
 def letters(slug: str) -> str | Response | tuple[str, int]:
     """Print an edition's letters: a preview of all, or send (links issued, marked sent)."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     form = LettersForm()
     if request.method == "POST":
         if not current_user.can_edit:
@@ -182,7 +173,7 @@ def letter_job_file(job_id: str, name: str) -> Response:
 
 def _list(slug: str, kind: ListKind, layout: CardLayout = CardLayout.BADGES) -> Response:
     """A list in ``?lang=`` (nl, en, ru) or the page's language; unknown ones are 404."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     try:
         lang = list_language(request.args.get("lang"), current_language())
     except ListError:

@@ -10,13 +10,12 @@ import json
 from typing import Any
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 from sqlalchemy.exc import IntegrityError
 
-from app.ceremonies.models import Ceremony
+from app.cli import edition_for_command
 from app.contacts.models import OrganisationKind
 from app.extensions import db
 from app.invitations.models import Invitation
@@ -36,13 +35,6 @@ invitations_cli = AppGroup("invitations", help="Invite organisations to an editi
 COMMAND = Actor(label="command line")
 
 
-def _edition(slug: str) -> Ceremony:
-    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
-    if ceremony is None:
-        raise click.ClickException(f"No edition with the slug {slug}.")
-    return ceremony
-
-
 @invitations_cli.command("create")
 @click.argument("edition_slug")
 @click.option("--group", "groups", multiple=True, help="A contact group's name (repeatable).")
@@ -59,7 +51,7 @@ def create_command(edition_slug: str, groups: tuple[str, ...], kinds: tuple[str,
     Organisations invited already are left alone; do-not-invite ones are skipped and
     listed.
     """
-    ceremony = _edition(edition_slug)
+    ceremony = edition_for_command(edition_slug)
     with force_locale("en"):
         try:
             result = create_bulk(
@@ -105,7 +97,7 @@ def invitation_json(invitation: Invitation) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_command(edition_slug: str, as_json: bool) -> None:
     """An edition's invitations: id, organisation, addressee, status, size, wreath."""
-    rows = invitations_of(db.session, _edition(edition_slug))
+    rows = invitations_of(db.session, edition_for_command(edition_slug))
     if as_json:
         click.echo(json.dumps([invitation_json(i) for i in rows], ensure_ascii=False, indent=2))
         return

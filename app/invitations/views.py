@@ -88,7 +88,7 @@ from app.mail.forms import KIND_LABELS as MESSAGE_KIND_LABELS
 from app.mail.forms import STATUS_LABELS as MESSAGE_STATUS_LABELS
 from app.mail.services import messages_about
 from app.types import local_today
-from app.views import commit, flash_saved, form_error, parse_version
+from app.views import commit, edition_or_404, flash_saved, form_error, parse_version
 
 BLANK_MEMBER_ROWS = 3
 
@@ -121,13 +121,6 @@ def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
 
 
 # --- helpers ------------------------------------------------------------------------
-
-
-def _edition(slug: str) -> Ceremony:
-    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
-    if ceremony is None:
-        abort(404)
-    return ceremony
 
 
 def _invitation(invitation_id: int) -> Invitation:
@@ -202,14 +195,14 @@ def _overview(ceremony: Ceremony, bulk_form: BulkForm, status: int = 200) -> tup
 @viewer_required
 def overview(slug: str) -> tuple[str, int]:
     """Who is invited, who replied, who comes, which wreaths, whom to phone."""
-    return _overview(_edition(slug), _bulk_form())
+    return _overview(edition_or_404(slug), _bulk_form())
 
 
 @bp.post("/ceremonies/<slug>/invitations/bulk")
 @planner_required
 def bulk_create(slug: str) -> Response | tuple[str, int]:
     """Invite the organisations of some groups and kinds (again: nothing new)."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     form = _bulk_form()
     if form.validate_on_submit():
         groups = [g for g in (db.session.get(ContactGroup, i) for i in form.groups.data) if g]
@@ -249,7 +242,7 @@ def bulk_create(slug: str) -> Response | tuple[str, int]:
 @planner_required
 def new_invitation(slug: str) -> str | Response | tuple[str, int]:
     """Invite one organisation; addressee, language and deadline start from defaults."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     invited = set(
         db.session.scalars(
             sa.select(Invitation.organisation_id).where(Invitation.ceremony_id == ceremony.id)
@@ -307,7 +300,7 @@ def _organisation_label(organisation: Organisation, decision: PolicyDecision) ->
 @viewer_required
 def policies(slug: str) -> str | Response | tuple[str, int]:
     """The edition's policies; staff read them, admins set and remove them."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     if request.method == "POST" and not current_user.is_admin:
         abort(403)
     form = PolicyForm()

@@ -13,11 +13,10 @@ Commands speak English (scripts read their output).
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.ceremonies.models import Ceremony
+from app.cli import edition_for_command
 from app.extensions import db
 from app.invitations.services import Actor
 from app.mail.imap import MailboxError, fetch_replies
@@ -28,13 +27,6 @@ from app.types import local_today
 
 mail_cli = AppGroup("mail", help="The outbox: draft, release, send; reminders and replies.")
 COMMAND = Actor(label="command line")
-
-
-def _edition(slug: str) -> Ceremony:
-    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
-    if ceremony is None:
-        raise click.ClickException(f"No edition with the slug {slug}.")
-    return ceremony
 
 
 @mail_cli.command("send")
@@ -87,7 +79,7 @@ def fetch_replies_command() -> None:
 @click.argument("edition_slug")
 def draft_command(edition_slug: str) -> None:
     """Write invitation emails for the edition's draft invitations (for review)."""
-    result = draft_invitations(db.session, _edition(edition_slug))
+    result = draft_invitations(db.session, edition_for_command(edition_slug))
     db.session.commit()
     click.echo(f"{len(result.written)} invitation email(s) ready for review")
     for invitation in result.without_address:
@@ -100,7 +92,7 @@ def release_command(edition_slug: str) -> None:
     """Release all reviewed drafts of the edition to the queue."""
     drafts = [
         m
-        for m in messages_of(db.session, _edition(edition_slug))
+        for m in messages_of(db.session, edition_for_command(edition_slug))
         if m.status == MessageStatus.DRAFT
     ]
     released = release(db.session, drafts, COMMAND)
@@ -112,7 +104,7 @@ def release_command(edition_slug: str) -> None:
 @click.argument("edition_slug")
 def outbox_command(edition_slug: str) -> None:
     """Every message of the edition and its fate."""
-    for message in messages_of(db.session, _edition(edition_slug)):
+    for message in messages_of(db.session, edition_for_command(edition_slug)):
         error = f"  ({message.last_error})" if message.last_error else ""
         click.echo(
             f"{message.id:6d}  {message.status.value:9s} {message.kind.value:12s} "

@@ -30,14 +30,17 @@ STATUS_LABELS: dict[str, Any] = {
 }
 
 
-class MessageTextForm(FlaskForm):
+class TextForm(FlaskForm):
+    """Staff's own text for one kind and language."""
+
     subject = TextField(_l("Subject"), [InputRequired(), Length(max=300)])
     body = LongTextField(_l("Text"), [InputRequired(), Length(max=20000)])
+
+
+class MessageTextForm(TextForm):
+    """One draft's text; ``version`` is the one the form was made from."""
+
     version = HiddenField()
-
-
-class MailTextForm(MessageTextForm):
-    """Staff's own text for one kind and language."""
 
 
 class MailSettingsForm(FlaskForm):

@@ -62,10 +62,7 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(sa.Text, info=MAIL_DATA)
     # "REQUEST" or "CANCEL": the message carries the edition as an iTIP calendar part.
     calendar_method: Mapped[str] = mapped_column(sa.String(10), default="")
-    # The edition's SEQUENCE when the calendar part was sent (replies to older ones lose).
-    sequence: Mapped[int | None]
     attach_letter: Mapped[bool] = mapped_column(default=False)
-    edited: Mapped[bool] = mapped_column(default=False)  # staff changed the text by hand
     message_id: Mapped[str] = mapped_column(sa.String(250), unique=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]

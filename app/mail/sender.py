@@ -304,8 +304,6 @@ def send_queued(
                     message.status = MessageStatus.SENT
                     message.sent_at = utcnow()
                     message.last_error = ""
-                    if message.calendar_method:
-                        message.sequence = message.ceremony.sequence
 
                 _finish(message_id, sent)
                 report.sent.append(message_id)

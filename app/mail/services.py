@@ -317,14 +317,13 @@ def check_text(subject: str, body: str) -> None:
 def edit_message(
     message: OutboxMessage, subject: str, body: str, expected_version: int | None
 ) -> OutboxMessage:
-    """Staff change one draft's text by hand; it no longer follows the edition."""
+    """Staff change one draft's text by hand (placeholders are filled as it leaves)."""
     check_version(message, expected_version)
     if message.status != MessageStatus.DRAFT:
         raise MailError(_l("Only a draft can be edited; this message has left the outbox."))
     check_text(subject, body)
     message.subject = subject
     message.body = body
-    message.edited = True
     message.updated_at = utcnow()
     return message
 
@@ -418,7 +417,6 @@ def save_text(
     subject: str,
     body: str,
     actor: Actor,
-    expected_version: int | None = None,
 ) -> MailText:
     """Staff's own text for a kind and language; unknown placeholders are refused."""
     if language not in LANGUAGES:
@@ -430,9 +428,7 @@ def save_text(
     if text is None:
         text = MailText(kind=kind, language=language, subject=subject, body=body)
         session.add(text)
-    else:
-        if expected_version is not None and text.version != expected_version:
-            raise EditConflict()
+    else:  # two saves at once: the row's version makes the second fail at commit
         text.subject, text.body = subject, body
     text.updated_at = utcnow()
     text.updated_by_id = actor.user_id

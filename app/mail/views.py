@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from email.policy import SMTP
 
-import sqlalchemy as sa
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -29,8 +28,8 @@ from app.mail.forms import (
     STATUS_LABELS,
     CalendarReplyForm,
     MailSettingsForm,
-    MailTextForm,
     MessageTextForm,
+    TextForm,
 )
 from app.mail.models import MessageKind, MessageStatus, OutboxMessage
 from app.mail.replies import apply_message
@@ -52,16 +51,9 @@ from app.mail.services import (
 )
 from app.mail.texts import LANGUAGES, PLACEHOLDERS, text_for
 from app.types import local_today
-from app.views import commit, flash_saved, form_error, parse_version
+from app.views import commit, edition_or_404, flash_saved, form_error, parse_version
 
 MAX_EML_BYTES = 2 * 1024 * 1024
-
-
-def _edition(slug: str) -> Ceremony:
-    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
-    if ceremony is None:
-        abort(404)
-    return ceremony
 
 
 def _message(message_id: int) -> OutboxMessage:
@@ -103,7 +95,7 @@ def _after_release() -> None:
 @bp.get("/ceremonies/<slug>/mail")
 @viewer_required
 def outbox(slug: str) -> str:
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     messages = messages_of(db.session, ceremony)
     drafts_by_kind: dict[MessageKind, int] = {}
     for message in messages:
@@ -127,7 +119,7 @@ def outbox(slug: str) -> str:
 @planner_required
 def draft(slug: str) -> Response | tuple[str, int]:
     """Write the invitation emails of every invitation still in draft, for review."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     if not VersionedActionForm().validate_on_submit():
         abort(400)
     result = draft_invitations(db.session, ceremony)
@@ -144,7 +136,7 @@ def draft(slug: str) -> Response | tuple[str, int]:
 @planner_required
 def reminders(slug: str) -> Response | tuple[str, int]:
     """Write the reminders that are due now (the daily `flask mail remind` does too)."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     if not VersionedActionForm().validate_on_submit():
         abort(400)
     written = draft_reminders(db.session, ceremony, local_today())
@@ -158,7 +150,7 @@ def reminders(slug: str) -> Response | tuple[str, int]:
 @planner_required
 def release_all(slug: str) -> Response | tuple[str, int]:
     """Release the drafts of one kind (or all) to the queue."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     if not VersionedActionForm().validate_on_submit():
         abort(400)
     kind = request.form.get("kind", "")
@@ -181,7 +173,7 @@ def release_all(slug: str) -> Response | tuple[str, int]:
 @bp.route("/ceremonies/<slug>/mail/settings", methods=["GET", "POST"])
 @planner_required
 def settings(slug: str) -> str | Response | tuple[str, int]:
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     form = MailSettingsForm(obj=ceremony if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = str(ceremony.version)
@@ -356,7 +348,7 @@ def edit_text(kind: str, lang: str) -> str | Response | tuple[str, int]:
     found = _kind(kind)
     if lang not in LANGUAGES:
         abort(404)
-    form = MailTextForm()
+    form = TextForm()
     if request.method == "GET":
         current = text_for(db.session, found, lang)
         form.subject.data, form.body.data = current.subject, current.body
@@ -368,9 +360,6 @@ def edit_text(kind: str, lang: str) -> str | Response | tuple[str, int]:
         except MailError as error:
             db.session.rollback()
             form_error(form, error.field, error.message)
-        except EditConflict:
-            db.session.rollback()
-            form.form_errors.append(_("Someone saved this text meanwhile; save again."))
         else:
             if commit():
                 flash_saved(_("Saved."))

@@ -6,11 +6,10 @@ import json
 from typing import Any
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
-from app.ceremonies.models import Ceremony
+from app.cli import edition_for_command
 from app.extensions import db
 from app.wreaths.services import WreathEntry, wreath_order
 
@@ -38,9 +37,7 @@ def entry_json(entry: WreathEntry) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def order_command(edition_slug: str, as_json: bool) -> None:
     """Print EDITION_SLUG's wreath order (reading it changes nothing)."""
-    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == edition_slug))
-    if ceremony is None:
-        raise click.ClickException(f"No edition with slug {edition_slug!r}.")
+    ceremony = edition_for_command(edition_slug)
     with force_locale("en"):
         entries = wreath_order(db.session, ceremony)
         if as_json:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,7 +12,7 @@ from werkzeug.wrappers import Response
 from app.auth.access import planner_required, viewer_required
 from app.ceremonies.models import Ceremony
 from app.extensions import db
-from app.views import commit, flash_saved, form_error
+from app.views import commit, edition_or_404, flash_saved, form_error
 from app.wreaths import bp
 from app.wreaths.forms import SORT_LABELS, ActionForm, GroupsForm, MoveForm
 from app.wreaths.models import WreathGroupTemplate, WreathSort
@@ -30,13 +29,6 @@ from app.wreaths.services import (
     use_as_series_default,
     wreath_sections,
 )
-
-
-def _edition(slug: str) -> Ceremony:
-    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
-    if ceremony is None:
-        abort(404)
-    return ceremony
 
 
 def _groups_form(ceremony: Ceremony) -> GroupsForm:
@@ -74,14 +66,14 @@ def _page(
 @viewer_required
 def order(slug: str) -> tuple[str, int]:
     """The wreath order, group by group; prints as a clean list."""
-    return _page(_edition(slug))
+    return _page(edition_or_404(slug))
 
 
 @bp.post("/ceremonies/<slug>/wreaths/<int:invitation_id>/move")
 @planner_required
 def move(slug: str, invitation_id: int) -> Response | tuple[str, int]:
     """Move one wreath within its group; without a reason nothing moves (400)."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     form = MoveForm()
     if form.validate_on_submit():
         seen = form.seen.data
@@ -117,7 +109,7 @@ def move(slug: str, invitation_id: int) -> Response | tuple[str, int]:
                 )
                 return redirect(url_for("wreaths.order", slug=slug) + f"#wreath-{invitation_id}")
             form_error(form, None, _("The order changed meanwhile; look again and repeat."))
-            return _page(_edition(slug), move_form=form, move_for=invitation_id, status=409)
+            return _page(edition_or_404(slug), move_form=form, move_for=invitation_id, status=409)
     return _page(ceremony, move_form=form, move_for=invitation_id, status=400)
 
 
@@ -146,7 +138,7 @@ def _templates(form: GroupsForm) -> list[WreathGroupTemplate]:
 @planner_required
 def save_group_list(slug: str) -> Response | tuple[str, int]:
     """Save the groups: names, sorts, kinds and roles, order; add and remove."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     form = GroupsForm()
     if form.validate_on_submit():
         try:
@@ -166,7 +158,7 @@ def save_group_list(slug: str) -> Response | tuple[str, int]:
 @planner_required
 def reset(slug: str) -> Response:
     """Back to the series' default groups (manual places are kept)."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
     reset_groups(db.session, ceremony, actor_user_id=current_user.id)
@@ -179,7 +171,7 @@ def reset(slug: str) -> Response:
 @planner_required
 def series_default(slug: str) -> Response | tuple[str, int]:
     """Make this edition's groups the default of its series."""
-    ceremony = _edition(slug)
+    ceremony = edition_or_404(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
