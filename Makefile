@@ -9,15 +9,16 @@ PORT ?= 5000
 export FLASK_APP := app
 # WeasyPrint's libraries and the fonts that cover Dutch, Russian and Kazakh.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core
-# What the tests drive or read with: a real browser, pdftotext, and an IMAP server.
-TEST_SYSTEM_PACKAGES := chromium poppler-utils dovecot-imapd
+# What the tests drive or read with: a real browser, pdftotext, an IMAP server, and zbar
+# (reads the QR codes off printed letters).
+TEST_SYSTEM_PACKAGES := chromium poppler-utils dovecot-imapd zbar-tools
 # What the benchmarks load the server with.
 BENCH_SYSTEM_PACKAGES := wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
 .PHONY: run test test-sqlite test-postgres lint setup dev-setup system test-system bench-system test-js \
-	translations extract-messages bench clean
+	translations extract-messages bench letter-fonts clean
 
 run: setup system translations
 	$(BIN)/flask db upgrade
@@ -100,6 +101,18 @@ translations: setup $(MO_FILES)
 extract-messages: setup
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+# The letters' fonts in static/fonts/ (committed): Debian's Noto Serif 2.004 without
+# hinting and with Latin, Greek and Cyrillic only, so that each letter's PDF subsets a
+# third of the font. Other scripts fall back to the installed Noto fonts. Rebuild after
+# a new fonts-noto-core, then check the letters' pixels (tests/test_letters.py).
+LETTER_FONT_RANGES := U+0000-036F,U+0370-03FF,U+0400-052F,U+1C80-1C8F,U+1E00-1EFF,U+2000-214F,U+2190-21FF,U+2200-22FF,U+25A0-25FF,U+FB00-FB06,U+FFFD
+letter-fonts: setup system
+	for face in Regular Bold Italic; do \
+	  $(BIN)/pyftsubset /usr/share/fonts/truetype/noto/NotoSerif-$$face.ttf \
+	    --unicodes='$(LETTER_FONT_RANGES)' --layout-features='*' --no-hinting \
+	    --name-IDs='*' --name-languages='*' --output-file=static/fonts/NotoSerifLGC-$$face.ttf; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
+import subprocess
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
@@ -223,3 +225,96 @@ def test_bad_form_keeps_the_page(
     page = response.get_data(as_text=True)
     assert 'aria-invalid="true"' in page or "has-error" in page
     assert 'value="poster"' not in page  # refused, not kept as a choice
+
+
+def qr_codes(pdf: bytes, tmp_path: Path) -> list[str]:
+    """What a phone reads off the printed page: page 1 drawn at 300 dpi (as a printer
+    prints) by poppler, the codes decoded by zbar (an independent decoder, not the
+    library that drew them)."""
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-png", str(path), str(tmp_path / "scan")],
+        check=True,
+        timeout=60,
+    )
+    (image,) = tmp_path.glob("scan*.png")
+    found = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(image)], capture_output=True, text=True, timeout=60
+    )
+    assert found.returncode in (0, 4), found.stderr  # 4: no code on the page
+    return found.stdout.split()
+
+
+@pytest.mark.parametrize("layout", ["letter", "card"])
+def test_the_qr_code_opens_the_personal_page(
+    runner: FlaskCliRunner, invited: list[Invitation], tmp_path: Path, layout: str
+) -> None:
+    out = tmp_path / "letters"
+    result = runner.invoke(
+        args=["documents", "letters", "2031-9-mei", "--out", str(out), "--send", "--layout", layout]
+    )
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    for path in sorted(out.glob("0*.pdf")):
+        pdf = path.read_bytes()
+        assert pdf_tools.info(pdf, tmp_path)["Pages"] == "1"  # the longest texts still fit
+        # A card breaks the link after /rsvp/: read it with the line breaks taken out.
+        printed = re.search(
+            r"https?://[a-z0-9.:-]+/rsvp/[A-Za-z0-9_-]{43}",
+            re.sub(r"\s", "", pdf_tools.text(pdf, tmp_path)),
+        )
+        assert printed is not None
+        assert qr_codes(pdf, tmp_path) == [printed.group(0)]
+        invitation = invitation_for_token(db.session, printed.group(0).rsplit("/", 1)[1])
+        assert invitation is not None
+        assert f"{invitation.id:05d}-" in path.name
+        for scan in tmp_path.glob("scan*"):
+            scan.unlink()
+
+
+def test_a_preview_has_no_code(
+    client: FlaskClient, login: Callable[[Role], User], invited: list[Invitation], tmp_path: Path
+) -> None:
+    login(Role.VIEWER)
+    pdf = client.get(f"/staff/invitations/{invited[0].id}/letter.pdf").data
+    assert qr_codes(pdf, tmp_path) == []
+
+
+def test_letters_are_set_in_three_faces_of_one_family(
+    client: FlaskClient, login: Callable[[Role], User], invited: list[Invitation], tmp_path: Path
+) -> None:
+    """Noto Serif LGC (static/fonts/), embedded and subset: regular, bold and italic."""
+    login(Role.VIEWER)
+    for invitation in invited:
+        pdf = client.get(f"/staff/invitations/{invitation.id}/letter.pdf").data
+        fonts = pdf_tools.fonts(pdf, tmp_path)
+        faces = sorted(row[0].split("+", 1)[1] for row in fonts)
+        assert faces == ["Noto-Serif-LGC", "Noto-Serif-LGC-Bold", "Noto-Serif-LGC-Italic"]
+        for row in fonts:
+            assert row[-5:-2] == ["yes", "yes", "yes"], row  # embedded, subset, unicode
+
+
+def test_a_name_in_another_script_takes_an_installed_font(
+    client: FlaskClient,
+    login: Callable[[Role], User],
+    invited: list[Invitation],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The letters' fonts hold Latin, Greek and Cyrillic; an Armenian or Georgian name
+    takes a serif font of the system that has its letters (fontconfig's choice), embedded
+    like the others, and no glyph is missing."""
+    ambassador = invited[0].addressee
+    assert ambassador is not None
+    ambassador.native_name = "Արմեն Սարգսյան · ნინო · Αλέξανδρος"
+    db.session.commit()
+    login(Role.VIEWER)
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        pdf = client.get(f"/staff/invitations/{invited[0].id}/letter.pdf").data
+    assert not [r for r in caplog.records if "notdef" in r.getMessage()]
+    assert "Արմեն Սարգսյան · ნინო · Αλέξανδρος" in " ".join(pdf_tools.text(pdf, tmp_path).split())
+    fonts = pdf_tools.fonts(pdf, tmp_path)
+    assert len(fonts) > 3  # a face beside the three of the letter
+    for row in fonts:
+        assert row[-5:-2] == ["yes", "yes", "yes"], row

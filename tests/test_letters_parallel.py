@@ -27,8 +27,9 @@ from app.ceremonies.models import Ceremony
 from app.contacts.models import Organisation, OrganisationKind, Person
 from app.documents import jobs
 from app.documents.jobs import read_status, render_slot, start_job, wait
-from app.documents.letters import Letter, render_letters
-from app.documents.pdf import Chunk
+from app.documents.letters import Letter, PrinterCopy, chunk_sizes, render_letters
+from app.documents.pdf import Chunk, write_chunk
+from app.documents.services import renderer
 from app.documents.workers import RenderError, RenderPool
 from app.extensions import db
 from app.invitations.models import Invitation, InvitationStatus
@@ -210,7 +211,6 @@ def broken_chunk(tmp_path: Path) -> Chunk:
         title="t",
         lang="nl",
         each=[str(tmp_path / "a.pdf")],
-        whole=str(tmp_path / "whole.pdf"),
     )
 
 
@@ -220,7 +220,7 @@ def good_chunks(app: Flask, tmp_path: Path, count: int) -> Iterator[Chunk]:
         '<section class=letter id=letter-0 lang="nl"><p>Een brief</p></section></body></html>'
     )
     for number in range(count):
-        yield Chunk(html, "t", "nl", [str(tmp_path / f"{number}.pdf")], str(tmp_path / "w.pdf"))
+        yield Chunk(html, "t", "nl", [str(tmp_path / f"{number}.pdf")])
 
 
 @pytest.fixture
@@ -232,24 +232,24 @@ def pool(app: Flask) -> Iterator[RenderPool]:
 
 def test_a_worker_exception_fails_the_batch(app: Flask, pool: RenderPool, tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="KeyError"):
-        pool.run(iter([broken_chunk(tmp_path)]), lambda: None)
-    assert pool.run(good_chunks(app, tmp_path, 3), lambda: None) == 3  # fresh workers
+        pool.run(iter([broken_chunk(tmp_path)]), lambda path: None)
+    assert pool.run(good_chunks(app, tmp_path, 3), lambda path: None) == 3  # fresh workers
 
 
 def test_a_dying_worker_fails_the_batch(app: Flask, pool: RenderPool, tmp_path: Path) -> None:
-    def kill_them() -> None:
+    def kill_them(path: str) -> None:
         for worker in pool._workers:
             worker.process.kill()
 
     with pytest.raises(RenderError, match="ended unexpectedly"):
         pool.run(good_chunks(app, tmp_path, 6), kill_them)
-    assert pool.run(good_chunks(app, tmp_path, 2), lambda: None) == 2
+    assert pool.run(good_chunks(app, tmp_path, 2), lambda path: None) == 2
 
 
 def test_a_hanging_worker_fails_the_batch(app: Flask, pool: RenderPool, tmp_path: Path) -> None:
     pool.timeout = 1
 
-    def stop_them() -> None:
+    def stop_them(path: str) -> None:
         for worker in pool._workers:
             os.kill(worker.process.pid, signal.SIGSTOP)
 
@@ -262,7 +262,7 @@ def test_a_hanging_worker_fails_the_batch(app: Flask, pool: RenderPool, tmp_path
 
 def test_idle_workers_end(app: Flask, tmp_path: Path) -> None:
     pool = RenderPool(Path(str(app.static_folder)), 1, idle_seconds=0.2)
-    pool.run(good_chunks(app, tmp_path, 1), lambda: None)
+    pool.run(good_chunks(app, tmp_path, 1), lambda path: None)
     (worker,) = pool._workers
     worker.process.wait(timeout=10)
     deadline = time.monotonic() + 10
@@ -341,3 +341,87 @@ def test_the_web_renders_one_batch_at_a_time(
     assert most == 1
     db.session.rollback()
     assert set(db.session.scalars(sa.select(Invitation.status))) == {InvitationStatus.DRAFT}
+
+
+def two_letters_one_long(tmp_path: Path) -> Chunk:
+    """A first letter that runs over onto a second page, then a short one."""
+    long = "".join(f"<p>Regel {number} van de eerste brief.</p>" for number in range(120))
+    html = (
+        "<html><head><meta charset=utf-8></head><body>"
+        f'<section class=letter id=letter-0 lang="nl">{long}<p>Einde eerste</p></section>'
+        '<section class=letter id=letter-1 lang="nl"><p>De tweede brief</p></section>'
+        "</body></html>"
+    )
+    return Chunk(html, "t", "nl", [str(tmp_path / "first.pdf"), str(tmp_path / "second.pdf")])
+
+
+@pytest.mark.parametrize("where", ["workers", "here"])
+def test_a_letter_over_two_pages_keeps_both(
+    app: Flask, pool: RenderPool, tmp_path: Path, where: str
+) -> None:
+    """Its anchor is on both pages: the letter starts on the first of them."""
+    chunk = two_letters_one_long(tmp_path)
+    written: list[str] = []
+    if where == "workers":
+        pages = pool.run(iter([chunk]), written.append)
+    else:
+        with app.test_request_context():
+            pages = write_chunk(renderer(), chunk, written.append)
+    assert written == chunk.each
+    first = (tmp_path / "first.pdf").read_bytes()
+    second = (tmp_path / "second.pdf").read_bytes()
+    assert pdf_tools.info(first, tmp_path)["Pages"] == str(pages - 1) != "1"
+    text = " ".join(pdf_tools.text(first, tmp_path).split())
+    assert "Regel 0 van" in text
+    assert "Einde eerste" in text
+    assert "tweede" not in text
+    # (and the page number of the plain page style)
+    assert " ".join(pdf_tools.text(second, tmp_path).split()).startswith("De tweede brief")
+
+
+def test_chunks_shrink_towards_the_end_of_a_batch() -> None:
+    for workers in range(5):
+        for total in range(120):
+            sizes = chunk_sizes(total, workers, 20)
+            assert sum(sizes) == total
+            assert all(1 <= size <= 20 for size in sizes)
+            assert sizes == sorted(sizes, reverse=True)
+    assert chunk_sizes(150, 2, 20) == [20, 20, 20, 20, 18, 13, 10, 8, 6, 4, 3, 3, 3, 2]
+    assert chunk_sizes(45, 0, 20) == chunk_sizes(45, 1, 20) == [20, 20, 5]
+    assert chunk_sizes(5, 2, 1) == [1] * 5
+
+
+def one_page_pdf(app: Flask, text: str) -> bytes:
+    html = f"<html><head><meta charset=utf-8></head><body><p>{text}</p></body></html>"
+    with app.test_request_context():
+        return renderer().render_uncached(html, title="t", lang="nl")
+
+
+def test_the_printers_copy_follows_the_invitations_not_the_workers(
+    app: Flask, tmp_path: Path
+) -> None:
+    """Letters finish out of order across workers; the printer's PDF has them in order,
+    untagged (each letter's own PDF is the tagged one), with its title and language."""
+    order = [tmp_path / f"{number}.pdf" for number in range(4)]
+    for number, path in enumerate(order):
+        path.write_bytes(one_page_pdf(app, f"Brief nummer {number}"))
+        assert pdf_tools.info(path.read_bytes(), tmp_path)["Tagged"] == "yes"
+    printer = PrinterCopy(order)
+    for index in (2, 0, 3):
+        printer.add(str(order[index]))
+    with pytest.raises(RuntimeError, match="lacks letters"):
+        printer.save(tmp_path / "early.pdf", title="Invitations", lang="ru")
+    printer.add(str(order[1]))
+    printer.save(tmp_path / "combined.pdf", title="Invitations", lang="ru")
+    combined = (tmp_path / "combined.pdf").read_bytes()
+    pages = pdf_tools.pages(combined, tmp_path)
+    assert [" ".join(page.split()[:3]) for page in pages] == [f"Brief nummer {n}" for n in range(4)]
+    info = pdf_tools.info(combined, tmp_path)
+    assert (info["Title"], info["Author"], info["Tagged"]) == (
+        "Invitations",
+        "Stichting Sovjet Ereveld",
+        "no",
+    )
+    assert b"/StructParents" not in combined  # no page points into a missing tree
+    assert b"/Lang (ru)" in combined
+    assert not list(tmp_path.glob("*.tmp"))

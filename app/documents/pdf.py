@@ -184,13 +184,12 @@ def renderer_for(static_root: Path, cache_dir: Path | None) -> Renderer:
 @dataclass(frozen=True)
 class Chunk:
     """Some letters as one HTML document (sections anchored letter-0, letter-1, ...) and
-    where their PDFs go: one file per letter, and the chunk whole for the printer's PDF."""
+    the file each letter's PDF goes to."""
 
     html: str
     title: str
     lang: str
     each: list[str]  # a path per section, in order
-    whole: str
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -200,25 +199,25 @@ def write_atomically(path: Path, data: bytes) -> None:
     temporary.replace(path)
 
 
-def write_chunk(renderer: Renderer, chunk: Chunk, progress: Callable[[], None]) -> int:
-    """Lay the chunk out once, write each letter's pages as its own tagged PDF (calling
-    ``progress`` after each), then the chunk whole; returns the number of pages."""
+def write_chunk(renderer: Renderer, chunk: Chunk, progress: Callable[[str], None]) -> int:
+    """Lay the chunk out once and write each letter's pages as its own tagged PDF, calling
+    ``progress`` with the path of each file written; returns the number of pages.
+
+    Every page is drawn once, into its letter's PDF: the printer's copy is put together
+    from those files (letters.PrinterCopy), since drawing the pages a second time into a
+    PDF of the chunk cost a tenth of a letter's time.
+    """
     with renderer.exclusive():
         document = renderer.layout(chunk.html, title=chunk.title, lang=chunk.lang)
         starts: dict[int, int] = {}
         for number, page in enumerate(document.pages):
             for anchor in page.anchors:
                 if anchor.startswith("letter-"):
-                    starts[int(anchor.removeprefix("letter-"))] = number
+                    # A letter that runs over a page has its anchor on each of them.
+                    starts.setdefault(int(anchor.removeprefix("letter-")), number)
         bounds = [starts[i] for i in range(len(chunk.each))] + [len(document.pages)]
         for index, path in enumerate(chunk.each):
             pages = document.pages[bounds[index] : bounds[index + 1]]
             write_atomically(Path(path), renderer.write(document.copy(pages)))
-            progress()
-        # Untagged: merging the chunks into one printer's file drops the structure tree anyway,
-        # and leaving it out makes this write a third cheaper.
-        whole = document.write_pdf()
-        if not isinstance(whole, bytes):
-            raise TypeError("WeasyPrint returned no bytes")
-        write_atomically(Path(chunk.whole), whole)
+            progress(path)
         return len(document.pages)

@@ -3,9 +3,9 @@
 Run as a script (by path, not with -m) so that neither the app package nor Flask is
 imported: a worker starts in half the time and memory, and never re-imports a web
 server's or a command's __main__ (multiprocessing's spawn would). It reads one JSON
-chunk per line on stdin and answers on stdout with JSON lines: {"done": 1} after each
-letter, then {"pages": N} or {"error": "..."}. End of input (the parent closed the pipe
-or died) ends the worker.
+chunk per line on stdin and answers on stdout with JSON lines: {"done": PATH} after
+writing each letter's file, then {"pages": N} or {"error": "..."}. End of input (the
+parent closed the pipe or died) ends the worker.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, TextIO
 
-# Warms the fonts (and the styles of every weight the letters use) before the first chunk.
+# Warms the letters' fonts (every face they use) before the first chunk.
 WARM_UP = (
-    '<html><head><meta charset="utf-8"></head><body><section class="letter" id="letter-0">'
+    '<html><head><meta charset="utf-8"></head>'
+    '<body class="letter"><section class="letter" id="letter-0">'
     "<h1>Ereveld</h1><p><b>Ereveld</b> <i>Ереве́лд</i> <span class=url>Ereveld</span></p>"
     "</section></body></html>"
 )
@@ -62,7 +63,7 @@ def serve(static_root: Path, requests: TextIO, answers: TextIO) -> None:
     for line in requests:
         try:
             chunk = pdf.Chunk(**json.loads(line))
-            pages = pdf.write_chunk(renderer, chunk, lambda: _answer(answers, {"done": 1}))
+            pages = pdf.write_chunk(renderer, chunk, lambda path: _answer(answers, {"done": path}))
         except Exception as error:  # reported to the parent, which fails the batch
             _answer(answers, {"error": f"{type(error).__name__}: {error}"})
         else:

@@ -110,8 +110,9 @@ class RenderPool:
             if self._uses == uses:  # no batch came since the timer was set
                 self._stop_all()
 
-    def run(self, chunks: Iterator[Chunk], progress: Callable[[], None]) -> int:
-        """Render every chunk, calling ``progress`` after each letter; returns the pages.
+    def run(self, chunks: Iterator[Chunk], progress: Callable[[str], None]) -> int:
+        """Render every chunk, calling ``progress`` with the path of each letter's file as
+        it is written; returns the pages.
 
         Chunks are drawn from the iterator one ahead of the workers, so the caller
         prepares the next chunk's HTML while the workers lay out the previous ones.
@@ -132,7 +133,7 @@ class RenderPool:
                 self._timer.start()
             return pages
 
-    def _run(self, chunks: Iterator[Chunk], progress: Callable[[], None]) -> int:
+    def _run(self, chunks: Iterator[Chunk], progress: Callable[[str], None]) -> int:
         self._ensure_workers()
         pages = 0
         busy = 0
@@ -156,7 +157,7 @@ class RenderPool:
                 raise RenderError(f"a render worker failed: {answer['error']}")
             worker.deadline = time.monotonic() + self.timeout
             if "done" in answer:
-                progress()
+                progress(str(answer["done"]))
             else:
                 pages += int(answer["pages"])
                 worker.chunk = None
