@@ -397,16 +397,20 @@ def one_page_pdf(app: Flask, text: str) -> bytes:
         return renderer().render_uncached(html, title="t", lang="nl")
 
 
+@pytest.mark.parametrize("part", [3, 50])
 def test_the_printers_copy_follows_the_invitations_not_the_workers(
-    app: Flask, tmp_path: Path
+    app: Flask, tmp_path: Path, part: int
 ) -> None:
-    """Letters finish out of order across workers; the printer's PDF has them in order,
-    untagged (each letter's own PDF is the tagged one), with its title and language."""
+    """Letters finish out of order across workers; the printer's PDF has them in order
+    (in one part, or joined from parts), untagged (each letter's own PDF is the tagged
+    one), with its title and language."""
     order = [tmp_path / f"{number}.pdf" for number in range(4)]
     for number, path in enumerate(order):
         path.write_bytes(one_page_pdf(app, f"Brief nummer {number}"))
         assert pdf_tools.info(path.read_bytes(), tmp_path)["Tagged"] == "yes"
-    printer = PrinterCopy(order)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    printer = PrinterCopy(order, scratch, part)
     for index in (2, 0, 3):
         printer.add(str(order[index]))
     with pytest.raises(RuntimeError, match="lacks letters"):
@@ -425,3 +429,4 @@ def test_the_printers_copy_follows_the_invitations_not_the_workers(
     assert b"/StructParents" not in combined  # no page points into a missing tree
     assert b"/Lang (ru)" in combined
     assert not list(tmp_path.glob("*.tmp"))
+    assert len(list(scratch.iterdir())) == (2 if part == 3 else 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,21 +191,26 @@ class PrinterCopy:
 
     pikepdf (qpdf) copies a letter's pages in about a millisecond, a third of what
     drawing them once more into a PDF of each chunk cost the workers. Letters finish out
-    of order across workers; each is appended as soon as those before it are. Untagged:
+    of order across workers; each is appended as soon as those before it are. qpdf holds
+    about a quarter of a megabyte for every PDF it has open, so every ``part`` letters
+    go into a part file in ``scratch`` and are let go; ``save`` joins the parts. Untagged:
     the structure trees of the letters do not carry over into one file (each letter's
     own PDF stays tagged). Each letter keeps its own font subsets.
     """
 
-    def __init__(self, order: Sequence[Path]) -> None:
+    def __init__(self, order: Sequence[Path], scratch: Path, part: int = 10) -> None:
         self._position = {str(path): index for index, path in enumerate(order)}
+        self._scratch = scratch
+        self._part_size = part
         self._waiting: dict[int, pikepdf.Pdf] = {}
-        self._sources: list[pikepdf.Pdf] = []  # qpdf copies their streams when saving
         self._next = 0
+        self._parts: list[Path] = []
         self._pdf = pikepdf.new()
+        self._sources: list[pikepdf.Pdf] = []  # qpdf copies their streams when saving
 
     def add(self, path: str) -> None:
         """The letter written to ``path`` is finished (read into memory: no open file per
-        letter until the end)."""
+        letter)."""
         self._waiting[self._position[path]] = pikepdf.open(io.BytesIO(Path(path).read_bytes()))
         while self._next in self._waiting:
             source = self._waiting.pop(self._next)
@@ -214,20 +220,41 @@ class PrinterCopy:
                 self._pdf.pages.append(page)
             self._sources.append(source)
             self._next += 1
+            if len(self._sources) == self._part_size:
+                self._parts.append(self._save_part())
+
+    def _save_part(self) -> Path:
+        path = self._scratch / f"part-{len(self._parts):05d}.pdf"
+        self._pdf.save(path)
+        self._close()
+        self._pdf = pikepdf.new()
+        return path
+
+    def _close(self) -> None:
+        self._pdf.close()
+        for source in self._sources:
+            source.close()
+        self._sources = []
 
     def save(self, target: Path, *, title: str, lang: str) -> None:
         if self._next != len(self._position):
             raise RuntimeError(
                 f"the printer's PDF lacks letters ({self._next} of {len(self._position)})"
             )
+        if self._parts:
+            if self._sources:
+                self._parts.append(self._save_part())
+            # Opened from their files: qpdf reads each page's streams as it writes them.
+            self._sources = [pikepdf.open(part) for part in self._parts]
+            for source in self._sources:
+                self._pdf.pages.extend(source.pages)
         self._pdf.docinfo["/Title"] = title
         self._pdf.docinfo["/Author"] = "Stichting Sovjet Ereveld"
         self._pdf.Root.Lang = pikepdf.String(lang)
         temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         self._pdf.save(temporary)
         temporary.replace(target)
-        for source in self._sources:
-            source.close()
+        self._close()
 
 
 def render_letters(
@@ -249,18 +276,8 @@ def render_letters(
     is saved instead of holding memory.
     """
     out.mkdir(parents=True, exist_ok=True)
-    largest = max(int(current_app.config.get("LETTER_CHUNK_SIZE", 20)), 1)
+    largest = max(int(current_app.config.get("LETTER_CHUNK_SIZE", 15)), 1)
     each = [out / file_name(letter, layout) for letter in letters]
-    printer = PrinterCopy(each)
-    done = 0
-
-    def finished(path: str) -> None:
-        nonlocal done
-        printer.add(path)
-        done += 1
-        if progress is not None:
-            progress(done)
-
     workers = render_worker_count()
 
     def chunks() -> Iterator[Chunk]:
@@ -275,24 +292,35 @@ def render_letters(
             )
             start += size
 
-    if workers:
-        config = current_app.config
-        pool = pool_for(
-            renderer().static_root,
-            workers,
-            int(config.get("LETTER_RENDER_NICE", 0)),
-            float(config.get("LETTER_RENDER_TIMEOUT", 120)),
-        )
-        pool.run(chunks(), finished)
-        if not keep_workers:
-            pool.close()
-    else:
-        pdf = renderer()
-        for chunk in chunks():
-            write_chunk(pdf, chunk, finished)
     combined = out / "combined.pdf"
-    lang = letters[0].invitation.language if letters else "nl"
-    printer.save(combined, title="Invitations", lang=lang)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".printer-") as scratch:
+        printer = PrinterCopy(each, Path(scratch))
+        done = 0
+
+        def finished(path: str) -> None:
+            nonlocal done
+            printer.add(path)
+            done += 1
+            if progress is not None:
+                progress(done)
+
+        if workers:
+            config = current_app.config
+            pool = pool_for(
+                renderer().static_root,
+                workers,
+                int(config.get("LETTER_RENDER_NICE", 0)),
+                float(config.get("LETTER_RENDER_TIMEOUT", 120)),
+            )
+            pool.run(chunks(), finished)
+            if not keep_workers:
+                pool.close()
+        else:
+            pdf = renderer()
+            for chunk in chunks():
+                write_chunk(pdf, chunk, finished)
+        lang = letters[0].invitation.language if letters else "nl"
+        printer.save(combined, title="Invitations", lang=lang)
     return LetterBatch(combined, each)
 
 
