@@ -173,7 +173,7 @@ def chunk_sizes(total: int, workers: int, largest: int) -> list[int]:
     A chunk is one document: its letters share one set-up (about 3 ms), so chunks are
     as large as ``largest`` (which bounds a worker's memory) until the end of the batch
     comes near. There they shrink with what is left, so that the workers finish together
-    instead of one waiting for the other's last chunk of twenty.
+    instead of one waiting for the other's last full chunk.
     """
     sizes: list[int] = []
     left = total

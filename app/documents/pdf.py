@@ -205,7 +205,7 @@ def write_chunk(renderer: Renderer, chunk: Chunk, progress: Callable[[str], None
 
     Every page is drawn once, into its letter's PDF: the printer's copy is put together
     from those files (letters.PrinterCopy), since drawing the pages a second time into a
-    PDF of the chunk cost a tenth of a letter's time.
+    PDF of the chunk cost a ninth of a letter's work.
     """
     with renderer.exclusive():
         document = renderer.layout(chunk.html, title=chunk.title, lang=chunk.lang)
