@@ -65,23 +65,24 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 	touch $@
 
 # Installs only what is missing; on a machine that has them all, apt-get never runs.
-system:
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# "install ok installed", not dpkg -s alone: a removed package whose configuration is left
+# still answers dpkg -s.
+define install-missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	  | grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "Installing system packages:" $$missing; \
 	$(SUDO) apt-get update -qq && \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+endef
+
+system:
+	$(call install-missing,$(SYSTEM_PACKAGES))
 
 test-system:
-	@missing=$$(for p in $(TEST_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then echo "Installing system packages:" $$missing; \
-	$(SUDO) apt-get update -qq && \
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	$(call install-missing,$(TEST_SYSTEM_PACKAGES))
 
 bench-system:
-	@missing=$$(for p in $(BENCH_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then echo "Installing system packages:" $$missing; \
-	$(SUDO) apt-get update -qq && \
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	$(call install-missing,$(BENCH_SYSTEM_PACKAGES))
 
 # Mozilla's ical.js, the independent parser the calendar tests read feeds with.
 test-js: tests/js/node_modules/.package-lock.json
