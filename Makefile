@@ -104,9 +104,9 @@ extract-messages: setup
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 # The letters' fonts in static/fonts/ (committed): Debian's Noto Serif 2.004 without
-# hinting and with Latin, Greek and Cyrillic only, so that each letter's PDF subsets a
-# third of the font. Other scripts fall back to the installed Noto fonts. Rebuild after
-# a new fonts-noto-core, then check the letters' pixels (tests/test_letters.py).
+# hinting and with Latin, Greek and Cyrillic only, so that each letter's PDF subsets less
+# than half of the font. Other scripts fall back to the installed fonts. Rebuild after a
+# new fonts-noto-core, then look at the letters again (tests/test_letters.py).
 LETTER_FONT_RANGES := U+0000-036F,U+0370-03FF,U+0400-052F,U+1C80-1C8F,U+1E00-1EFF,U+2000-214F,U+2190-21FF,U+2200-22FF,U+25A0-25FF,U+FB00-FB06,U+FFFD
 letter-fonts: setup system
 	for face in Regular Bold Italic; do \

@@ -71,3 +71,25 @@ def raster(pdf: bytes, tmp_path: Path) -> bytes:
     return subprocess.run(
         ["pdftoppm", "-r", "40", "-gray", str(path)], capture_output=True, check=True, timeout=60
     ).stdout
+
+
+def qr_codes(pdf: bytes, tmp_path: Path) -> list[str]:
+    """What a phone reads off the printed page: page 1 drawn at 300 dpi (as a printer
+    prints) by poppler, the codes decoded by zbar (an independent decoder, not the
+    library that drew them)."""
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "300", "-singlefile", "-png", str(path), str(tmp_path / "scan")],
+        check=True,
+        timeout=60,
+    )
+    found = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(tmp_path / "scan.png")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert found.returncode in (0, 4), found.stderr  # 4: no code on the page
+    return found.stdout.split()

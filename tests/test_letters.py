@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import subprocess
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
@@ -227,25 +226,6 @@ def test_bad_form_keeps_the_page(
     assert 'value="poster"' not in page  # refused, not kept as a choice
 
 
-def qr_codes(pdf: bytes, tmp_path: Path) -> list[str]:
-    """What a phone reads off the printed page: page 1 drawn at 300 dpi (as a printer
-    prints) by poppler, the codes decoded by zbar (an independent decoder, not the
-    library that drew them)."""
-    path = tmp_path / "scan.pdf"
-    path.write_bytes(pdf)
-    subprocess.run(
-        ["pdftoppm", "-r", "300", "-f", "1", "-l", "1", "-png", str(path), str(tmp_path / "scan")],
-        check=True,
-        timeout=60,
-    )
-    (image,) = tmp_path.glob("scan*.png")
-    found = subprocess.run(
-        ["zbarimg", "--quiet", "--raw", str(image)], capture_output=True, text=True, timeout=60
-    )
-    assert found.returncode in (0, 4), found.stderr  # 4: no code on the page
-    return found.stdout.split()
-
-
 @pytest.mark.parametrize("layout", ["letter", "card"])
 def test_the_qr_code_opens_the_personal_page(
     runner: FlaskCliRunner, invited: list[Invitation], tmp_path: Path, layout: str
@@ -264,12 +244,10 @@ def test_the_qr_code_opens_the_personal_page(
             r"https?://[a-z0-9.:-]+/rsvp/[A-Za-z0-9_-]{43}", pdf_tools.text(pdf, tmp_path)
         )
         assert printed is not None
-        assert qr_codes(pdf, tmp_path) == [printed.group(0)]
+        assert pdf_tools.qr_codes(pdf, tmp_path) == [printed.group(0)]
         invitation = invitation_for_token(db.session, printed.group(0).rsplit("/", 1)[1])
         assert invitation is not None
         assert f"{invitation.id:05d}-" in path.name
-        for scan in tmp_path.glob("scan*"):
-            scan.unlink()
 
 
 def test_a_preview_has_no_code(
@@ -277,7 +255,7 @@ def test_a_preview_has_no_code(
 ) -> None:
     login(Role.VIEWER)
     pdf = client.get(f"/staff/invitations/{invited[0].id}/letter.pdf").data
-    assert qr_codes(pdf, tmp_path) == []
+    assert pdf_tools.qr_codes(pdf, tmp_path) == []
 
 
 def test_letters_are_set_in_three_faces_of_one_family(

@@ -27,7 +27,7 @@ from PIL import Image
 
 from app.ceremonies.models import Ceremony
 from app.ceremonies.services import slugify
-from app.documents.pdf import Chunk, write_chunk
+from app.documents.pdf import Chunk, write_atomically, write_chunk
 from app.documents.services import renderer
 from app.documents.workers import pool_for
 from app.extensions import DbSession
@@ -251,9 +251,9 @@ class PrinterCopy:
         self._pdf.docinfo["/Title"] = title
         self._pdf.docinfo["/Author"] = "Stichting Sovjet Ereveld"
         self._pdf.Root.Lang = pikepdf.String(lang)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        self._pdf.save(temporary)
-        temporary.replace(target)
+        buffer = io.BytesIO()
+        self._pdf.save(buffer)
+        write_atomically(target, buffer.getvalue())
         self._close()
 
 
