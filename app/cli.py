@@ -226,6 +226,17 @@ def configuration_problems(app: Flask) -> list[str]:
             "No IMAP server (EREVELD_IMAP_SERVER): calendar replies in the protocol "
             "mailbox are not applied; staff drop them on the invitation page."
         )
+    require = config.get("REPLY_REQUIRE_AUTHENTICATION")
+    if require is False:
+        problems.append(
+            "REPLY_REQUIRE_AUTHENTICATION is off: a forged calendar reply (From and "
+            "ATTENDEE set to an invited address) is applied without DKIM or DMARC."
+        )
+    elif not config.get("REPLY_AUTHSERV_ID"):
+        problems.append(
+            "REPLY_AUTHSERV_ID is not set: no calendar reply can be authenticated "
+            "(DKIM/DMARC), so every one waits for review by a planner."
+        )
     if str(config.get("MAIL_FROM_ADDRESS", "")).endswith(".example"):
         problems.append("MAIL_FROM_ADDRESS and MAIL_PROTOCOL_ADDRESS are still the examples.")
     if not config.get("PROXY_FIX_X_FOR"):

@@ -69,6 +69,16 @@ class Config:
     IMAP_PASSWORD: str | None = None
     IMAP_FOLDER = "INBOX"
     IMAP_DONE_FOLDER: str | None = None  # where applied replies are moved (None: flagged seen)
+    # Where a message that cannot be read safely is moved (None: it is only flagged
+    # $EreveldQuarantine and its reason), so that it never stops a run again.
+    IMAP_QUARANTINE_FOLDER: str | None = None
+    # A calendar REPLY is applied on its own only when its From is the invited address and,
+    # when this is on, the Authentication-Results header stamped by the mailbox's own server
+    # (authserv-id REPLY_AUTHSERV_ID, e.g. "mx.sovjetereveld.nl") shows DKIM or DMARC pass
+    # for the From domain: anyone can write an embassy's address into From and ATTENDEE.
+    # None: on in production, off in development. Replies that fail wait for review.
+    REPLY_REQUIRE_AUTHENTICATION: bool | None = None
+    REPLY_AUTHSERV_ID: str | None = None
 
     # Letter batches. Render worker processes (None: one per core, at most four; 0: in the
     # calling process); the most letters per chunk they are handed (a chunk is laid out

@@ -169,6 +169,12 @@ def _new_member(invitation: Invitation, data: MemberData) -> DelegationMember:
     return member
 
 
+def name_head(invitation: Invitation, data: MemberData) -> DelegationMember:
+    """Name the head of a delegation that has no member yet (a reply staff recorded from
+    a calendar names the one the calendar named); the caller audits it."""
+    return _new_member(invitation, data)
+
+
 # --- what the delegation can do ---------------------------------------------------------
 
 

@@ -85,7 +85,9 @@ from app.invitations.services import (
     wreath_coming,
 )
 from app.mail.forms import KIND_LABELS as MESSAGE_KIND_LABELS
+from app.mail.forms import PARTSTAT_LABELS, REVIEW_REASON_LABELS
 from app.mail.forms import STATUS_LABELS as MESSAGE_STATUS_LABELS
+from app.mail.replies import reviews_of
 from app.mail.services import messages_about
 from app.types import local_today
 from app.views import commit, edition_or_404, flash_saved, form_error, parse_version
@@ -384,6 +386,9 @@ def invitation(invitation_id: int) -> str:
         decision=decision_for(db.session, found.ceremony, found.organisation),
         history=history(db.session, found),
         messages=messages_about(db.session, found),
+        calendar_reviews=reviews_of(db.session, found),
+        review_reasons=REVIEW_REASON_LABELS,
+        review_partstats=PARTSTAT_LABELS,
         message_kinds=MESSAGE_KIND_LABELS,
         message_statuses=MESSAGE_STATUS_LABELS,
         overdue=is_overdue(found, local_today()),

@@ -46,7 +46,8 @@ def send_command(limit: int | None) -> None:
             "they may have left. Requeue them on the outbox page if they did not.",
             err=True,
         )
-    if report.stopped or report.failed:
+    # Cron mails a command's output only when asked to; an exit status it always sees.
+    if report.stopped or report.failed or report.stuck:
         raise SystemExit(1)
 
 
@@ -67,10 +68,15 @@ def fetch_replies_command() -> None:
         raise click.ClickException(str(error)) from error
     for outcome in report.applied:
         click.echo(f"applied: {outcome.reply.attendee} {outcome.reason}")
+    for outcome in report.to_review:
+        click.echo(f"to review: {outcome.reply.attendee}: {outcome.reason}")
     for outcome in report.ignored:
         click.echo(f"ignored: {outcome.reply.attendee}: {outcome.reason}")
+    for uid, reason in report.quarantined:
+        click.echo(f"quarantined: message {uid}: {reason}", err=True)
     click.echo(
-        f"{len(report.applied)} applied, {len(report.ignored)} ignored, "
+        f"{len(report.applied)} applied, {len(report.to_review)} to review, "
+        f"{len(report.ignored)} ignored, {len(report.quarantined)} quarantined, "
         f"{report.others} other message(s) left alone"
     )
 

@@ -64,3 +64,33 @@ class CalendarReplyForm(FlaskForm):
     """A calendar reply someone forwarded, saved as an .eml file."""
 
     message = FileField(_l("Email with the calendar reply (.eml)"))
+
+
+class ConfirmReplyForm(FlaskForm):
+    """The reply read from a dropped .eml, signed, to apply once staff have looked."""
+
+    reply = HiddenField()
+
+
+REVIEW_REASON_LABELS: dict[str, Any] = {
+    "not_invited": _l("this address was not invited to the edition"),
+    "cancelled": _l("the ceremony is cancelled"),
+    "sender_differs": _l("the sender is not the invited address"),
+    "not_authenticated": _l("the sender's domain was not authenticated (DKIM/DMARC)"),
+    "older_sequence": _l("answers an older version of the edition"),
+    "newer_sequence": _l("answers a version we never sent"),
+    "tentative": _l("tentative: phone them to ask"),
+    "not_an_answer": _l("neither accepts nor declines"),
+    "deadline_passed": _l("the deadline has passed"),
+    "refused": _l("refused by a rule of the reply page"),
+}
+PARTSTAT_LABELS: dict[str, Any] = {
+    "ACCEPTED": _l("accepts"),
+    "DECLINED": _l("declines"),
+    "TENTATIVE": _l("tentative"),
+}
+REVIEW_STATUS_LABELS: dict[str, Any] = {
+    "pending": _l("to review"),
+    "applied": _l("applied"),
+    "discarded": _l("discarded"),
+}

@@ -1,24 +1,49 @@
 """`flask mail fetch-replies`: read the protocol mailbox over IMAP and apply calendar
 REPLYs. Everything else in the mailbox is left alone: messages are read with BODY.PEEK
-(no \\Seen flag set), and only applied or refused REPLYs get Ereveld's keyword (and are
-moved to IMAP_DONE_FOLDER when one is set), so no reply is read twice.
+(no \\Seen flag set), and only REPLYs that were applied, kept for review or refused get
+Ereveld's keyword (and are moved to IMAP_DONE_FOLDER when one is set), so no reply is
+read twice.
+
+A message that cannot be read safely (too large, too many parts, nested too deeply,
+unparseable) is quarantined: it gets the keyword, a second one naming the reason, and
+moves to IMAP_QUARANTINE_FOLDER when one is set. The run goes on with the next message,
+and the next run does not read it again: one hostile message once stopped every run
+before the replies behind it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import imaplib
+import re
 import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import Flask
 
 from app.extensions import db
-from app.mail.replies import Outcome, apply_message
+from app.mail.replies import (
+    MAX_MESSAGE_BYTES,
+    Outcome,
+    Unreadable,
+    UnreadableMessage,
+    apply_message,
+)
 from app.types import utcnow
 
 KEYWORD = "$Ereveld"
+QUARANTINED = "$EreveldQuarantine"
+# The reason, as a keyword a mail program shows beside the message (IMAP keywords are
+# atoms: no spaces).
+REASON_KEYWORDS = {
+    Unreadable.TOO_LARGE: "$EreveldTooLarge",
+    Unreadable.TOO_MANY_PARTS: "$EreveldTooManyParts",
+    Unreadable.TOO_DEEP: "$EreveldTooDeep",
+    Unreadable.BROKEN: "$EreveldUnreadable",
+}
+SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 LOOK_BACK_DAYS = 120  # older mail is never a reply to an edition still to come
 
 
@@ -29,7 +54,9 @@ class MailboxError(Exception):
 @dataclass
 class FetchReport:
     applied: list[Outcome] = field(default_factory=list)
-    ignored: list[Outcome] = field(default_factory=list)
+    to_review: list[Outcome] = field(default_factory=list)  # waiting for a planner
+    ignored: list[Outcome] = field(default_factory=list)  # no edition, or nothing to change
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (IMAP UID, reason)
     others: int = 0  # messages that are no calendar reply, left as they were
 
 
@@ -73,17 +100,7 @@ def fetch_replies(app: Flask) -> FetchReport:
         if status != "OK":
             raise MailboxError("the mailbox refused the search")
         for uid in (data[0] or b"").split():
-            raw = _fetch(connection, uid)
-            if raw is None:
-                continue
-            outcomes = apply_message(db.session, raw)
-            if outcomes is None:
-                report.others += 1
-                continue
-            db.session.commit()
-            for outcome in outcomes:
-                (report.applied if outcome.applied else report.ignored).append(outcome)
-            _done(connection, uid, app.config.get("IMAP_DONE_FOLDER"))
+            _one(app, connection, uid, report)
     except imaplib.IMAP4.error as error:
         db.session.rollback()
         raise MailboxError(str(error)) from error
@@ -91,6 +108,66 @@ def fetch_replies(app: Flask) -> FetchReport:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             connection.logout()
     return report
+
+
+def _one(app: Flask, connection: imaplib.IMAP4, uid: bytes, report: FetchReport) -> None:
+    """Read one message and apply its replies (committed), or quarantine it."""
+    size = _size(connection, uid)
+    if size is not None and size > MAX_MESSAGE_BYTES:  # not even downloaded
+        _quarantine(app, connection, uid, Unreadable.TOO_LARGE, report)
+        return
+    raw = _fetch(connection, uid)
+    if raw is None:
+        return
+    try:
+        outcomes = apply_message(db.session, raw)
+    except UnreadableMessage as error:
+        db.session.rollback()
+        _quarantine(app, connection, uid, error.reason, report)
+        return
+    except sa.exc.DataError:  # a value the database refuses (cleaned, so never seen)
+        db.session.rollback()
+        app.logger.exception("calendar reply %s could not be stored", uid.decode())
+        _quarantine(app, connection, uid, Unreadable.BROKEN, report)
+        return
+    if outcomes is None:
+        report.others += 1
+        return
+    db.session.commit()
+    for outcome in outcomes:
+        if outcome.applied:
+            report.applied.append(outcome)
+        elif outcome.review is not None:
+            report.to_review.append(outcome)
+        else:
+            report.ignored.append(outcome)
+    _done(connection, uid, app.config.get("IMAP_DONE_FOLDER"))
+
+
+def _size(connection: imaplib.IMAP4, uid: bytes) -> int | None:
+    status, data = connection.uid("FETCH", uid.decode(), "(RFC822.SIZE)")
+    if status != "OK":
+        return None
+    for item in data:
+        line = item[0] if isinstance(item, tuple) else item
+        if isinstance(line, bytes) and (match := SIZE.search(line)):
+            return int(match.group(1))
+    return None
+
+
+def _quarantine(
+    app: Flask, connection: imaplib.IMAP4, uid: bytes, reason: Unreadable, report: FetchReport
+) -> None:
+    """Mark a message that cannot be read, with its reason, so no run reads it again."""
+    app.logger.warning("calendar reply %s quarantined: %s", uid.decode(), reason.value)
+    report.quarantined.append((uid.decode(), reason.value))
+    flags = f"({KEYWORD} {QUARANTINED} {REASON_KEYWORDS[reason]})"
+    connection.uid("STORE", uid.decode(), "+FLAGS", flags)
+    folder = app.config.get("IMAP_QUARANTINE_FOLDER")
+    if folder and "MOVE" in connection.capabilities:
+        # CREATE answers NO when the folder exists already: that is fine.
+        connection.create(_quoted(str(folder)))
+        connection.uid("MOVE", uid.decode(), _quoted(str(folder)))
 
 
 def _quoted(name: str) -> str:

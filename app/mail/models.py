@@ -104,3 +104,78 @@ class MailText(Base):
 
     __table_args__ = (sa.UniqueConstraint("kind", "language", name="uq_mail_text_kind_language"),)
     __mapper_args__ = {"version_id_col": version}
+
+
+class ReviewReason(StrEnum):
+    """Why a calendar reply waits for staff instead of being applied on its own."""
+
+    NOT_INVITED = "not_invited"  # its ATTENDEE got no invitation to the edition
+    CANCELLED = "cancelled"  # the ceremony is cancelled
+    SENDER_DIFFERS = "sender_differs"  # From is not the invited address (or it was forwarded)
+    NOT_AUTHENTICATED = "not_authenticated"  # no DKIM or DMARC pass for the From domain
+    OLDER_SEQUENCE = "older_sequence"  # answers a version that has changed since
+    NEWER_SEQUENCE = "newer_sequence"  # answers a version Ereveld never sent
+    TENTATIVE = "tentative"  # no such state here: staff phone them
+    NOT_AN_ANSWER = "not_an_answer"  # DELEGATED, NEEDS-ACTION...: staff look at it
+    DEADLINE_PASSED = "deadline_passed"
+    REFUSED = "refused"  # another rule of the delegation's page refused it
+
+
+class ReviewStatus(StrEnum):
+    PENDING = "pending"
+    APPLIED = "applied"
+    DISCARDED = "discarded"
+
+
+class ReplyReview(Base):
+    """A calendar reply that was not applied on its own, kept for planners to apply or
+    discard (app/mail/replies.py): nothing that reaches the protocol mailbox is dropped
+    silently."""
+
+    __tablename__ = "reply_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ceremony_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ceremony.id", ondelete="CASCADE"), index=True
+    )
+    invitation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("invitation.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[ReviewStatus] = mapped_column(enum_column(ReviewStatus), index=True)
+    reason: Mapped[ReviewReason] = mapped_column(enum_column(ReviewReason))
+    detail: Mapped[str] = mapped_column(sa.String(500), default="")
+    # What the calendar said: its ATTENDEE (address and CN), PARTSTAT and SEQUENCE.
+    attendee: Mapped[str] = mapped_column(sa.String(254), info=MAIL_DATA)
+    name: Mapped[str] = mapped_column(sa.String(300), default="", info=MAIL_DATA)
+    partstat: Mapped[str] = mapped_column(sa.String(20))
+    sequence: Mapped[int]
+    # Who sent the email; who forwarded it, when the reply came inside another message.
+    from_address: Mapped[str] = mapped_column(sa.String(254), default="", info=MAIL_DATA)
+    forwarded_by: Mapped[str] = mapped_column(sa.String(254), default="", info=MAIL_DATA)
+    subject: Mapped[str] = mapped_column(sa.String(300), default="", info=MAIL_DATA)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    version: Mapped[int] = mapped_column(default=1)
+
+    ceremony: Mapped[Ceremony] = relationship()
+    invitation: Mapped[Invitation | None] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def can_apply(self) -> bool:
+        """Whether applying means anything: a known invitation, an edition that takes
+        place, and an accept or decline (there is no tentative state to record)."""
+        return (
+            self.status == ReviewStatus.PENDING
+            and self.invitation_id is not None
+            and self.reason not in (ReviewReason.CANCELLED, ReviewReason.NOT_INVITED)
+            and self.partstat in ("ACCEPTED", "DECLINED")
+        )
+
+    def __repr__(self) -> str:
+        return f"<ReplyReview {self.id} {self.reason} {self.status}>"

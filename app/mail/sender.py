@@ -8,7 +8,9 @@ the server, and marked sent in a second transaction. So:
   again on its own; `flask mail send` and the outbox page report it for staff to check;
 - a temporary failure (4xx, a lost connection) puts it back in the queue with a later
   ``next_attempt_at``; a permanent one (5xx) fails it with the server's answer;
-- a connection that fails ends the run: the rest stay queued, untouched.
+- a connection that fails ends the run: the rest stay queued, untouched; when the
+  server was not there or went away (421 included) before it had the message, that
+  message is not charged an attempt either.
 Two senders never take the same message: the claim is an UPDATE guarded by the row's
 version, and the loser moves on.
 """
@@ -63,26 +65,47 @@ class ConnectionFailure(TemporaryFailure):
     """No server to talk to: this message waits, and so does the rest of the run."""
 
 
+class NotHandedOver(ConnectionFailure):
+    """The server was not there, or went away (421 included), before it had the message:
+    the message was never tried, so the attempt is not charged to it."""
+
+
+class _SMTP(smtplib.SMTP):
+    """Knows whether the server has the message: it has once it answered 354 to DATA."""
+
+    handed_over = False
+
+    def getreply(self) -> tuple[int, bytes]:
+        code, text = super().getreply()
+        if code == 354:
+            self.handed_over = True
+        return code, text
+
+
+class _SMTPSSL(_SMTP, smtplib.SMTP_SSL):
+    pass
+
+
 class SmtpTransport:
     """One connection for a run, opened when the first message needs it."""
 
     def __init__(self, app: Flask) -> None:
         self.config = app.config
-        self.connection: smtplib.SMTP | None = None
+        self.connection: _SMTP | None = None
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _SMTP:
         config = self.config
         host, port = str(config["MAIL_SERVER"]), int(config["MAIL_PORT"])
         timeout = float(config["MAIL_TIMEOUT"])
         security = str(config["MAIL_SECURITY"]).lower()
-        connection: smtplib.SMTP | None = None
+        connection: _SMTP | None = None
         try:
             # Certificates are always verified; a private CA is named, never switched off.
             context = ssl.create_default_context(cafile=config.get("MAIL_CA_FILE") or None)
             if security == "ssl":
-                connection = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+                connection = _SMTPSSL(host, port, timeout=timeout, context=context)
             else:
-                connection = smtplib.SMTP(host, port, timeout=timeout)
+                connection = _SMTP(host, port, timeout=timeout)
                 if security == "starttls":
                     connection.starttls(context=context)
             if config.get("MAIL_USERNAME"):
@@ -90,30 +113,43 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException) as error:
             if connection is not None:
                 connection.close()
+            # Nothing of any message was said yet (a 421 greeting included): no attempt.
             if isinstance(error, smtplib.SMTPAuthenticationError):
-                raise ConnectionFailure(f"login refused: {error.smtp_code}") from error
-            raise ConnectionFailure(f"cannot reach {host}:{port}: {error}") from error
+                raise NotHandedOver(f"login refused: {error.smtp_code}") from error
+            raise NotHandedOver(f"cannot reach {host}:{port}: {error}") from error
         return connection
 
     def send(self, message: EmailMessage) -> None:
         if self.connection is None:
             self.connection = self._connect()
+        connection = self.connection
+        connection.handed_over = False
         try:
-            refused = self.connection.send_message(message)
+            refused = connection.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             detail = "; ".join(f"{code} {text!r}" for code, text in error.recipients.values())
+            if 421 in codes:  # smtplib has closed the connection
+                self.connection = None
+                raise NotHandedOver(f"server closing: {detail}") from error
             if all(code >= 500 for code in codes):
                 raise PermanentFailure(f"recipient refused: {detail}") from error
             raise TemporaryFailure(f"recipient deferred: {detail}") from error
         except smtplib.SMTPResponseException as error:
             answer = f"{error.smtp_code} {error.smtp_error!r}"
+            if error.smtp_code == 421:  # the server is closing the connection
+                self.connection = None
+                if connection.handed_over:
+                    raise ConnectionFailure(answer) from error
+                raise NotHandedOver(answer) from error
             if error.smtp_code >= 500:
                 raise PermanentFailure(answer) from error
             raise TemporaryFailure(answer) from error
         except (OSError, smtplib.SMTPServerDisconnected) as error:
             self.connection = None
-            raise ConnectionFailure(f"connection lost: {error}") from error
+            if connection.handed_over:
+                raise ConnectionFailure(f"connection lost: {error}") from error
+            raise NotHandedOver(f"connection lost: {error}") from error
         if refused:  # one recipient per message: a partial refusal cannot happen
             raise PermanentFailure(f"refused: {refused!r}")
 
@@ -285,6 +321,10 @@ def send_queued(
                 try:
                     email = build(outgoing(message, link))
                     transport.send(email)
+                except NotHandedOver as error:
+                    _untouched(message_id, str(error))
+                    report.stopped = str(error)
+                    return report
                 except ConnectionFailure as error:
                     _retry(message_id, str(error), retry_delays, max_attempts, report)
                     report.stopped = str(error)
@@ -335,6 +375,17 @@ def _retry(
         report.retrying.append(message_id)
 
     _finish(message_id, later)
+
+
+def _untouched(message_id: int, error: str) -> None:
+    """Back to the queue as it was: the server never had it, so no attempt counts."""
+
+    def back(message: OutboxMessage) -> None:
+        message.status = MessageStatus.QUEUED
+        message.attempts = max(0, message.attempts - 1)
+        message.last_error = error[:2000]
+
+    _finish(message_id, back)
 
 
 def _fail(message_id: int, error: str, report: SendReport) -> None:

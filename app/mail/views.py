@@ -4,20 +4,24 @@ by hand."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from email.policy import SMTP
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
+from app.audit.services import record
 from app.auth.access import planner_required, viewer_required
 from app.auth.models import Role
 from app.ceremonies.errors import EditConflict
 from app.ceremonies.forms import VersionedActionForm
 from app.ceremonies.models import Ceremony
 from app.extensions import db
+from app.i18n import current_language
 from app.invitations.models import Invitation
 from app.invitations.services import Actor, personal_url
 from app.invitations.tokens import current_token
@@ -25,14 +29,34 @@ from app.mail import bp
 from app.mail.compose import build
 from app.mail.forms import (
     KIND_LABELS,
+    PARTSTAT_LABELS,
+    REVIEW_REASON_LABELS,
+    REVIEW_STATUS_LABELS,
     STATUS_LABELS,
     CalendarReplyForm,
+    ConfirmReplyForm,
     MailSettingsForm,
     MessageTextForm,
     TextForm,
 )
-from app.mail.models import MessageKind, MessageStatus, OutboxMessage
-from app.mail.replies import apply_message
+from app.mail.models import MessageKind, MessageStatus, OutboxMessage, ReplyReview, ReviewReason
+from app.mail.replies import (
+    CalendarReply,
+    FoundReply,
+    ReplyRefused,
+    Sender,
+    UnreadableMessage,
+    apply_review,
+    calendar_replies,
+    discard_review,
+    doubt,
+    edition_for,
+    invitation_for,
+    parse_message,
+    pending_count,
+    pending_reviews,
+    record_for_staff,
+)
 from app.mail.sender import outgoing, start_background_send, stuck_messages
 from app.mail.services import (
     MailError,
@@ -108,6 +132,7 @@ def outbox(slug: str) -> str:
         counts=counts_by_status(messages),
         drafts_by_kind=drafts_by_kind,
         stuck=set(stuck_messages()),
+        to_review=pending_count(db.session, ceremony),
         kind_labels=KIND_LABELS,
         status_labels=STATUS_LABELS,
         can_edit=_can_edit(),
@@ -210,11 +235,10 @@ def settings(slug: str) -> str | Response | tuple[str, int]:
 # --- one message ---------------------------------------------------------------------
 
 
-def _preview_link(message: OutboxMessage) -> str:
-    """The link as it will go out when it exists already; a stand-in otherwise (a GET
-    never makes a link)."""
-    token = current_token(message.invitation) if message.invitation is not None else None
-    return personal_url(token) if token else _("[the personal link, made when it is sent]")
+def _preview_link() -> str:
+    """What previews show for the personal link: the live link is for the recipient, and
+    a viewer who saw it could act as the delegation."""
+    return str(_("[the delegation's personal link, filled in when the message is sent]"))
 
 
 @bp.route("/mail/<int:message_id>", methods=["GET", "POST"])
@@ -261,16 +285,29 @@ def message(message_id: int) -> str | Response | tuple[str, int]:
 
 
 def outgoing_preview(message: OutboxMessage) -> dict[str, str]:
-    shown = outgoing(message, _preview_link(message), with_letter=False)
+    shown = outgoing(message, _preview_link(), with_letter=False)
     return {"subject": shown.subject, "body": shown.body}
 
 
 @bp.get("/mail/<int:message_id>/message.eml")
-@viewer_required
+@planner_required
 def eml(message_id: int) -> Response:
-    """The whole message as it would leave (letter left out), to open in a mail client."""
+    """The whole message as it would leave (letter left out), to open in a mail client:
+    with the live personal link when there is one, so for planners only, and audited."""
     found = _message(message_id)
-    email = build(outgoing(found, _preview_link(found), with_letter=False))
+    token = current_token(found.invitation) if found.invitation is not None else None
+    link = personal_url(token) if token else _preview_link()
+    email = build(outgoing(found, link, with_letter=False))
+    record(
+        db.session,
+        action="mail.eml_downloaded",
+        object_type="invitation" if found.invitation_id else "ceremony",
+        object_id=found.invitation_id or found.ceremony_id,
+        changes={"message": found.id, "with_link": token is not None},
+        actor_user_id=current_user.id,
+        address=request.remote_addr or "",
+    )
+    db.session.commit()
     response = Response(email.as_bytes(policy=SMTP), mimetype="message/rfc822")
     response.headers["Content-Disposition"] = f'attachment; filename="message-{found.id}.eml"'
     response.headers["Cache-Control"] = "private, no-store"
@@ -388,35 +425,207 @@ def reset(kind: str, lang: str) -> Response:
     return redirect(url_for("mail.texts"))
 
 
+# --- calendar replies to review ----------------------------------------------------
+
+
+@bp.get("/ceremonies/<slug>/mail/replies")
+@viewer_required
+def replies(slug: str) -> str:
+    """Calendar replies that were not applied on their own, with the reason; planners
+    apply or discard them, viewers see them."""
+    ceremony = edition_or_404(slug)
+    return render_template(
+        "mail/replies.html",
+        ceremony=ceremony,
+        reviews=pending_reviews(db.session, ceremony),
+        reason_labels=REVIEW_REASON_LABELS,
+        partstat_labels=PARTSTAT_LABELS,
+        review_status_labels=REVIEW_STATUS_LABELS,
+        can_edit=_can_edit(),
+    )
+
+
+def _review(review_id: int) -> ReplyReview:
+    review = db.session.get(ReplyReview, review_id)
+    if review is None:
+        abort(404)
+    return review
+
+
+def _decide_review(review_id: int, act: str) -> Response | tuple[str, int]:
+    review = _review(review_id)
+    ceremony = review.ceremony
+    form = VersionedActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if act == "apply":
+            apply_review(db.session, review, parse_version(form.version.data), _actor())
+        else:
+            discard_review(db.session, review, parse_version(form.version.data), _actor())
+    except (EditConflict, StaleDataError):
+        return _stale(ceremony)
+    except ReplyRefused as error:
+        return _refused(ceremony, error.message)
+    if not commit():
+        return _stale(ceremony)
+    flash_saved(_("The reply was applied.") if act == "apply" else _("The reply was discarded."))
+    return redirect(url_for("mail.replies", slug=ceremony.slug))
+
+
+@bp.post("/mail/replies/<int:review_id>/apply")
+@planner_required
+def apply_reply(review_id: int) -> Response | tuple[str, int]:
+    return _decide_review(review_id, "apply")
+
+
+@bp.post("/mail/replies/<int:review_id>/discard")
+@planner_required
+def discard_reply(review_id: int) -> Response | tuple[str, int]:
+    return _decide_review(review_id, "discard")
+
+
 # --- a calendar reply dropped by hand ------------------------------------------------
+
+CONFIRM_SALT = "ereveld calendar reply to confirm"
+CONFIRM_MAX_AGE = 3600  # a confirm page left open for longer reads the file again
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(str(current_app.secret_key), salt=CONFIRM_SALT)
+
+
+def _for_invitation(invitation: Invitation, found: FoundReply) -> str | None:
+    """Why a reply in a dropped file does not answer this invitation, or None."""
+    answer = found.reply
+    ceremony = edition_for(db.session, answer.uid)
+    if ceremony is None:
+        return str(_("It answers no edition of ours (UID %(uid)s).", uid=answer.uid))
+    other = invitation_for(db.session, ceremony, answer.attendee)
+    if ceremony.id != invitation.ceremony_id or (other is not None and other.id != invitation.id):
+        whom = other.organisation.name if other is not None else answer.attendee
+        return str(
+            _(
+                "It answers another invitation (%(whom)s, %(edition)s): drop it on that "
+                "invitation's page.",
+                whom=whom,
+                edition=ceremony.title(current_language()),
+            )
+        )
+    if other is None:
+        return str(
+            _(
+                "Its attendee %(address)s was not sent this invitation: record the answer "
+                "by hand if it is theirs.",
+                address=answer.attendee,
+            )
+        )
+    return None
+
+
+def _read_dropped(form: CalendarReplyForm, invitation: Invitation) -> list[FoundReply] | None:
+    """The replies in the dropped file, all for this invitation; None (and a form error)
+    otherwise. Nothing is saved here."""
+    upload = form.message.data
+    raw = upload.read(MAX_EML_BYTES + 1) if upload else b""
+    if not raw:
+        form.message.errors = [_("Choose the .eml file of the reply.")]
+        return None
+    if len(raw) > MAX_EML_BYTES:
+        form.message.errors = [_("The file is larger than 2 MB; this is no calendar reply.")]
+        return None
+    try:
+        message = parse_message(raw)
+    except UnreadableMessage as error:
+        form.message.errors = [
+            _("This email cannot be read safely (%(reason)s).", reason=error.reason.value)
+        ]
+        return None
+    found = calendar_replies(message, authserv_id=current_app.config.get("REPLY_AUTHSERV_ID"))
+    if not found:
+        form.message.errors = [_("This email holds no calendar reply.")]
+        return None
+    problems = [p for p in (_for_invitation(invitation, f) for f in found) if p]
+    if problems:
+        form.message.errors = problems
+        return None
+    return found
 
 
 @bp.route("/invitations/<int:invitation_id>/calendar-reply", methods=["GET", "POST"])
 @planner_required
-def calendar_reply(invitation_id: int) -> str | Response | tuple[str, int]:
-    """Apply a calendar REPLY someone forwarded as an .eml (Accept/Decline in Outlook)."""
+def calendar_reply(invitation_id: int) -> str | tuple[str, int]:
+    """Read a calendar REPLY someone forwarded as an .eml (Accept/Decline in Outlook) and
+    show who sent and who forwarded it before it is applied."""
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None:
         abort(404)
     form = CalendarReplyForm()
-    outcomes = None
     if form.validate_on_submit():
-        upload = form.message.data
-        raw = upload.read(MAX_EML_BYTES + 1) if upload else b""
-        if not raw:
-            form.message.errors = [_("Choose the .eml file of the reply.")]
-        elif len(raw) > MAX_EML_BYTES:
-            form.message.errors = [_("The file is larger than 2 MB; this is no calendar reply.")]
-        else:
-            outcomes = apply_message(db.session, raw)
-            if outcomes is None:
-                form.message.errors = [_("This email holds no calendar reply.")]
-            elif not commit():
-                return _stale(invitation.ceremony)
-            elif any(o.applied and o.invitation_id == invitation.id for o in outcomes):
-                flash_saved(_("The calendar reply was applied."))
-                return redirect(url_for("invitations.invitation", invitation_id=invitation_id))
+        found = _read_dropped(form, invitation)
+        if found is not None:
+            doubts = [doubt(invitation.ceremony, invitation, f, trust_sender=True) for f in found]
+            payload = [{**asdict(f.reply), **{"sender": asdict(f.sender)}} for f in found]
+            confirm = ConfirmReplyForm(reply=_signer().dumps([invitation.id, payload]))
+            return render_template(
+                "mail/calendar_reply_confirm.html",
+                invitation=invitation,
+                found=list(zip(found, doubts, strict=True)),
+                form=confirm,
+                can_apply=all(d is None or d[0] in CONFIRMABLE for d in doubts),
+                reason_labels=REVIEW_REASON_LABELS,
+                partstat_labels=PARTSTAT_LABELS,
+            )
     status = 400 if request.method == "POST" else 200
-    return render_template(
-        "mail/calendar_reply.html", form=form, invitation=invitation, outcomes=outcomes
-    ), status
+    return render_template("mail/calendar_reply.html", form=form, invitation=invitation), status
+
+
+# Doubts staff may overrule after looking at the reply; the others leave nothing to apply.
+CONFIRMABLE = (
+    ReviewReason.OLDER_SEQUENCE,
+    ReviewReason.NEWER_SEQUENCE,
+    ReviewReason.DEADLINE_PASSED,
+)
+
+
+@bp.post("/invitations/<int:invitation_id>/calendar-reply/confirm")
+@planner_required
+def confirm_calendar_reply(invitation_id: int) -> Response | tuple[str, int]:
+    """Apply the reply read from a dropped .eml, once staff have seen who sent it."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None:
+        abort(404)
+    form = ConfirmReplyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        signed_for, payload = _signer().loads(form.reply.data or "", max_age=CONFIRM_MAX_AGE)
+        answers = [
+            (
+                CalendarReply(**{k: v for k, v in item.items() if k != "sender"}),
+                Sender(**item["sender"]),
+            )
+            for item in payload
+        ]
+    except (BadData, TypeError, KeyError, ValueError):
+        return _refused(invitation.ceremony, _("Drop the file again: this form is too old."))
+    if signed_for != invitation.id:  # made for another invitation's page
+        abort(400)
+    try:
+        for answer, sender in answers:
+            record_for_staff(
+                db.session,
+                invitation,
+                answer,
+                _actor(),
+                how="forwarded .eml",
+                sender=sender,
+            )
+    except ReplyRefused as error:
+        return _refused(invitation.ceremony, error.message)
+    except StaleDataError:
+        return _stale(invitation.ceremony)
+    if not commit():
+        return _stale(invitation.ceremony)
+    flash_saved(_("The calendar reply was applied."))
+    return redirect(url_for("invitations.invitation", invitation_id=invitation_id))
