@@ -83,6 +83,11 @@ def _connect(app: Flask) -> imaplib.IMAP4:
     except (OSError, imaplib.IMAP4.error) as error:
         connection.shutdown()
         raise MailboxError(f"cannot read the mailbox at {host}:{port}: {error}") from error
+    # Servers name some capabilities (MOVE among them, on dovecot) only once logged in;
+    # imaplib keeps the list it got before.
+    status, data = connection.capability()
+    if status == "OK" and data and isinstance(data[-1], bytes):
+        connection.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
     return connection
 
 
