@@ -3,6 +3,7 @@ for IMAP (started per test when installed; `make test` installs it)."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import imaplib
@@ -10,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -56,6 +58,17 @@ class Mailbox:
     refuse: set[str] = field(default_factory=set)  # 550 for these recipients
     defer: set[str] = field(default_factory=set)  # 451 for these recipients
     close_after: int | None = None  # answer 421 to every DATA after this many
+    closing: bool = False  # answer 421 to MAIL FROM: the server is going away
+    port: int = 0  # where it listens
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if self.closing:
+            return "421 4.3.2 Service shutting down"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -81,8 +94,8 @@ class Mailbox:
 @pytest.fixture
 def smtp(app: Flask) -> Iterator[Mailbox]:
     """A plain SMTP server on loopback, and the app configured to send through it."""
-    mailbox = Mailbox()
     port = free_port()
+    mailbox = Mailbox(port=port)
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SECURITY="none")
@@ -293,3 +306,39 @@ def tls_smtp_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         yield server
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def busy_smtp(app: Flask) -> Iterator[list[bytes]]:
+    """A server that greets every connection with 421 (too busy) and hangs up; yields
+    what clients said to it (nothing, if they listened)."""
+    heard: list[bytes] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.sendall(b"421 4.7.0 Too busy, try later\r\n")
+                connection.settimeout(0.5)
+                with contextlib.suppress(OSError):
+                    heard.append(connection.recv(1024))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    app.config.update(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=listener.getsockname()[1], MAIL_SECURITY="none"
+    )
+    try:
+        yield heard
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()

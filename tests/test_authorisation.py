@@ -938,7 +938,10 @@ MATRIX.update(
             data=lambda w: {"subject": "Reminder!", "body": "Dear {addressee},", "version": "1"},
         ),
         "/staff/mail/<int:message_id>/message.eml": Entry(
-            "mail.eml", lambda w: f"/staff/mail/{w.message_id}/message.eml", get=READ
+            # The live personal link is in it: planners only, and each download is audited.
+            "mail.eml",
+            lambda w: f"/staff/mail/{w.message_id}/message.eml",
+            get=SHOWS_LINK,
         ),
         "/staff/mail/<int:message_id>/release": Entry(
             "mail.release_one",
@@ -976,6 +979,27 @@ MATRIX.update(
             lambda w: f"/staff/invitations/{w.invitation_id}/calendar-reply",
             get=EDIT_GET,
             post=REFUSED,  # no file
+        ),
+        "/staff/invitations/<int:invitation_id>/calendar-reply/confirm": Entry(
+            "mail.confirm_calendar_reply",
+            lambda w: f"/staff/invitations/{w.invitation_id}/calendar-reply/confirm",
+            post=REFUSED,  # no signed reply
+        ),
+        "/staff/ceremonies/<slug>/mail/replies": Entry(
+            "mail.replies", lambda w: f"/staff/ceremonies/{w.slug}/mail/replies", get=READ
+        ),
+        # No reply waits for review in the world: planners get as far as looking it up.
+        "/staff/mail/replies/<int:review_id>/apply": Entry(
+            "mail.apply_reply",
+            lambda w: "/staff/mail/replies/1/apply",
+            post=answers(LOGIN, DENIED, NOT_FOUND, NOT_FOUND),
+            data=lambda w: {"version": "1"},
+        ),
+        "/staff/mail/replies/<int:review_id>/discard": Entry(
+            "mail.discard_reply",
+            lambda w: "/staff/mail/replies/1/discard",
+            post=answers(LOGIN, DENIED, NOT_FOUND, NOT_FOUND),
+            data=lambda w: {"version": "1"},
         ),
     }
 )

@@ -394,9 +394,18 @@ def test_a_server_that_goes_away_mid_batch_leaves_the_rest_queued_and_sends_noth
     first = send(app)
     assert len(first.sent) == 2
     assert len(smtp.received) == 2
+    assert first.stopped
     db.session.rollback()
     statuses = db.session.scalars(sa.select(OutboxMessage.status)).all()
     assert sorted(statuses) == sorted([MessageStatus.SENT] * 2 + [MessageStatus.QUEUED] * 4)
+    # The third met the 421 after it was handed over: one attempt. The server had gone
+    # away then: no other message was tried, and none is charged.
+    attempts = db.session.scalars(
+        sa.select(OutboxMessage.attempts)
+        .where(OutboxMessage.status == MessageStatus.QUEUED)
+        .order_by(OutboxMessage.id)
+    ).all()
+    assert attempts == [1, 0, 0, 0]
     # The server is back; the one that met the failure waits for its retry time.
     smtp.close_after = None
     db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=None))
@@ -424,7 +433,36 @@ def test_with_no_server_at_all_the_run_stops_and_nothing_is_lost(
     db.session.rollback()
     messages = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [m.status for m in messages] == [MessageStatus.QUEUED] * 3
-    assert [m.attempts for m in messages] == [1, 0, 0]  # the rest untouched
+    # The server was never there: no message was tried, none is charged an attempt.
+    assert [m.attempts for m in messages] == [0, 0, 0]
+    assert "cannot reach" in messages[0].last_error
+
+
+def test_a_421_greeting_or_a_server_closing_before_the_message_charges_no_attempt(
+    app: Flask, ceremony: Ceremony, smtp: Mailbox, busy_smtp: list[bytes], runner: Any
+) -> None:
+    for n in range(2):
+        invite(ceremony, f"Embassy {n}", email=f"e{n}@example.org")
+    queued_invitations(ceremony)
+    for _ in range(3):  # cron runs on while the server is busy
+        report = send(app)
+        assert "421" in report.stopped
+    assert busy_smtp  # it was asked, and greeted with 421
+    db.session.rollback()
+    messages = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.status, m.attempts) for m in messages] == [(MessageStatus.QUEUED, 0)] * 2
+    # The real server again, now shutting down: 421 to MAIL FROM, before the message.
+    app.config["MAIL_PORT"] = smtp.port
+    smtp.closing = True
+    result = runner.invoke(args=["mail", "send"])
+    assert result.exit_code == 1
+    assert "421" in result.output
+    db.session.rollback()
+    messages = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.status, m.attempts) for m in messages] == [(MessageStatus.QUEUED, 0)] * 2
+    smtp.closing = False
+    assert len(send(app).sent) == 2
+    assert len(smtp.received) == 2
 
 
 def test_a_message_whose_sender_died_is_never_sent_again_on_its_own(
@@ -440,6 +478,10 @@ def test_a_message_whose_sender_died_is_never_sent_again_on_its_own(
     app.config["MAIL_STALE_SENDING"] = 0
     report = send(app)
     assert report.stuck == [message.id]
+    # Cron sees it in the exit status, not only in the output nobody may read.
+    result = app.test_cli_runner().invoke(args=["mail", "send"])
+    assert result.exit_code == 1
+    assert f"check by hand: messages {message.id} " in result.output
     # Staff checked: it did not arrive. They send it again.
     login(Role.PLANNER)
     page = client.get(f"/staff/ceremonies/{ceremony.slug}/mail")

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
+from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.ceremonies.models import Ceremony, CeremonyStatus
 from app.ceremonies.services import copy_to_year
@@ -92,7 +93,7 @@ def test_review_edit_preview_and_release_through_the_pages(
     assert view.status_code == 200
     assert "Dear H.E. Kairat Nurlanuly," in view.text
     # No link is made to show it: a stand-in says where it will go (the page speaks nl).
-    assert "[de persoonlijke link, gemaakt bij verzending]" in view.text
+    assert "[de persoonlijke link van de delegatie, ingevuld bij verzending]" in view.text
     eml = client.get(f"/staff/mail/{first.id}/message.eml")
     assert eml.status_code == 200
     assert eml.mimetype == "message/rfc822"
@@ -282,6 +283,49 @@ def test_a_reminder_carries_the_link_the_delegation_already_has(
     assert re.findall(r"/rsvp/([\w-]{43})", body_of(reminder)) == [invitation_token]
     assert client.get(f"/rsvp/{invitation_token}").status_code == 200
     assert "text/calendar" not in [p.get_content_type() for p in reminder.walk()]
+
+
+def test_a_viewer_never_sees_a_live_personal_link_and_planners_downloads_are_audited(
+    app: Flask,
+    client: FlaskClient,
+    login: Callable[[Role], Any],
+    ceremony: Ceremony,
+    smtp: Mailbox,
+) -> None:
+    """The attack: a viewer opened a draft reminder (or its .eml) of an invitation whose
+    link exists, read the live link in it, and could reply as the delegation."""
+    invite(ceremony)
+    release(db.session, draft_invitations(db.session, ceremony).written, STAFF)
+    db.session.commit()
+    send(app)
+    [token] = re.findall(r"/rsvp/([\w-]{43})", body_of(smtp.received[0].message))
+    with app.test_request_context():
+        [reminder] = draft_reminders(db.session, ceremony, date(YEAR, 4, 20))
+    db.session.commit()
+    sent = messages()[0]
+    for message_id in (reminder.id, sent.id):
+        login(Role.VIEWER)
+        page = client.get(f"/staff/mail/{message_id}")
+        assert page.status_code == 200
+        assert token not in page.text
+        assert "[de persoonlijke link van de delegatie, ingevuld bij verzending]" in page.text
+        assert "message.eml" not in page.text
+        assert client.get(f"/staff/mail/{message_id}/message.eml").status_code == 403
+        assert client.post("/logout").status_code == 302
+    # Planners see the same stand-in; the .eml as it will leave is theirs, and recorded.
+    planner = login(Role.PLANNER)
+    page = client.get(f"/staff/mail/{reminder.id}")
+    assert token not in page.text
+    assert "message.eml" in page.text
+    eml = client.get(f"/staff/mail/{reminder.id}/message.eml")
+    assert eml.status_code == 200
+    assert token.encode() in eml.data
+    assert eml.headers["Cache-Control"] == "private, no-store"
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "mail.eml_downloaded")
+    ).one()
+    assert entry.actor_user_id == planner.id
+    assert entry.changes == {"message": reminder.id, "with_link": True}
 
 
 def test_a_copy_to_next_year_keeps_the_reminder_days_and_the_deadlines_distance(
