@@ -303,15 +303,15 @@ def test_a_viewer_never_sees_a_live_personal_link_and_planners_downloads_are_aud
         [reminder] = draft_reminders(db.session, ceremony, date(YEAR, 4, 20))
     db.session.commit()
     sent = messages()[0]
+    login(Role.VIEWER)
     for message_id in (reminder.id, sent.id):
-        login(Role.VIEWER)
         page = client.get(f"/staff/mail/{message_id}")
         assert page.status_code == 200
         assert token not in page.text
         assert "[de persoonlijke link van de delegatie, ingevuld bij verzending]" in page.text
         assert "message.eml" not in page.text
         assert client.get(f"/staff/mail/{message_id}/message.eml").status_code == 403
-        assert client.post("/logout").status_code == 302
+    assert client.post("/logout").status_code == 302
     # Planners see the same stand-in; the .eml as it will leave is theirs, and recorded.
     planner = login(Role.PLANNER)
     page = client.get(f"/staff/mail/{reminder.id}")
@@ -320,7 +320,7 @@ def test_a_viewer_never_sees_a_live_personal_link_and_planners_downloads_are_aud
     eml = client.get(f"/staff/mail/{reminder.id}/message.eml")
     assert eml.status_code == 200
     assert token.encode() in eml.data
-    assert eml.headers["Cache-Control"] == "private, no-store"
+    assert "no-store" in eml.headers["Cache-Control"]
     entry = db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.action == "mail.eml_downloaded")
     ).one()
