@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
+from app.audit.models import AuditEntry
 from app.auth.models import Role, User
 from app.ceremonies.models import Ceremony
 from app.contacts.models import Appointment, AppointmentRole, Organisation, OrganisationKind, Person
@@ -201,6 +202,17 @@ def test_batch_on_the_web(
     assert "combined.pdf" in names
     assert client.get(f"/staff/letter-jobs/{job_id}/../secret").status_code == 404
     assert client.get("/staff/letter-jobs/" + "x" * 22).status_code == 404
+    # The letters that were sent carry live links: each download is audited, and a viewer
+    # who was given the address gets nothing.
+    db.session.rollback()
+    downloads = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "letters.downloaded")
+    ).all()
+    assert [d.changes["file"] for d in downloads] == ["letters.zip"]
+    assert client.post("/logout").status_code == 302
+    login(Role.VIEWER)
+    assert client.get(f"/staff/letter-jobs/{job_id}/letters.zip").status_code == 403
+    assert client.get(f"/staff/letter-jobs/{job_id}/combined.pdf").status_code == 403
 
 
 def test_viewers_cannot_send(

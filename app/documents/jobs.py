@@ -35,6 +35,7 @@ from app.extensions import db
 from app.invitations.models import Invitation
 
 JOB_HOURS = 6
+WITH_LINKS = "with-links"  # a marker file: the letters carry live personal links
 JOB_ID_LENGTH = 22
 
 
@@ -78,6 +79,11 @@ def result_path(app: Flask, job_id: str, name: str) -> Path | None:
     return path if path.exists() else None
 
 
+def carries_links(app: Flask, job_id: str) -> bool:
+    """Whether the job's letters hold live personal links (only planners may fetch them)."""
+    return read_status(app, job_id) is not None and (jobs_dir(app) / job_id / WITH_LINKS).exists()
+
+
 def _clean_old(app: Flask) -> None:
     root = jobs_dir(app)
     if not root.exists():
@@ -96,6 +102,8 @@ def start_job(
     job_id = secrets.token_urlsafe(16)
     folder = jobs_dir(app) / job_id
     folder.mkdir(parents=True, mode=0o700)
+    if any(url for _, url in letters):  # letters that were sent: live personal links inside
+        (folder / WITH_LINKS).touch()
     _write_status(
         folder, total=len(letters), done=0, finished=False, error="", edition=edition, queued=True
     )

@@ -18,12 +18,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.audit.services import record
 from app.auth.access import planner_required, viewer_required
 from app.calendar.services import public_conditions
 from app.ceremonies.models import Ceremony
 from app.documents import bp
 from app.documents.forms import LettersForm
-from app.documents.jobs import read_status, result_path, start_job
+from app.documents.jobs import carries_links, read_status, result_path, start_job
 from app.documents.letters import LAYOUTS, Letter, file_name, render_letter, send_by_letter
 from app.documents.lists import (
     CardLayout,
@@ -155,12 +156,31 @@ def letter_job(job_id: str) -> str:
     return render_template("documents/job.html", job_id=job_id, status=status)
 
 
+def _edition_of(job_id: str) -> str:
+    status = read_status(app_object(), job_id)
+    return status.edition if status is not None else ""
+
+
 @bp.get("/staff/letter-jobs/<job_id>/<name>")
 @viewer_required
 def letter_job_file(job_id: str, name: str) -> Response:
     path = result_path(app_object(), job_id, name)
     if path is None:
         abort(404)
+    if carries_links(app_object(), job_id):
+        # A letter that was sent holds the delegation's live link: planners only, audited.
+        if not current_user.can_edit:
+            abort(403)
+        record(
+            db.session,
+            action="letters.downloaded",
+            object_type="ceremony",
+            object_id=None,
+            changes={"job": job_id, "file": name, "edition": _edition_of(job_id)},
+            actor_user_id=current_user.id,
+            address=request.remote_addr or "",
+        )
+        db.session.commit()
     # Streamed from disk: a batch of 500 letters is a ZIP of over ten megabytes, which a web
     # worker should not hold; the file is closed when the response is.
     response = send_file(path, as_attachment=True, download_name=name, max_age=0)
