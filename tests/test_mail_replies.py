@@ -752,3 +752,32 @@ def test_a_hostile_file_dropped_by_hand_is_a_form_error(
     response = drop(client, invited.id, HOSTILE[name])
     assert response.status_code == 400
     assert 'class="error"' in response.text
+
+
+def test_replies_kept_for_review_are_exported_erased_and_purged(
+    app: Flask, ceremony: Ceremony, invited: Invitation
+) -> None:
+    from app.contacts.models import Person
+    from app.privacy.services import erase_person, export_person, purge_delegations
+
+    apply_raw(app, outlook_reply(ceremony.uid, ceremony.sequence, "TENTATIVE"))
+    apply_raw(app, outlook_reply(ceremony.uid, ceremony.sequence, sender="mallory@evil.example"))
+    assert len(reviews()) == 2
+    person = db.session.scalar(sa.select(Person).where(Person.email == ADDRESS))
+    assert person is not None
+    exported = export_person(db.session, person)
+    assert sorted(r["reason"] for r in exported["calendar_replies"]) == [
+        "sender_differs",
+        "tentative",
+    ]
+    assert {r["attendee"] for r in exported["calendar_replies"]} == {ADDRESS}
+    erasure = erase_person(db.session, person)
+    db.session.commit()
+    assert erasure.replies_deleted == 2
+    assert reviews() == []
+    # The retention purge takes them with the edition's outbox.
+    apply_raw(app, outlook_reply(ceremony.uid, ceremony.sequence, sender="mallory@evil.example"))
+    assert len(reviews()) == 1
+    purge_delegations(db.session, ceremony.local_start.date() + timedelta(days=2))
+    db.session.commit()
+    assert reviews() == []

@@ -22,7 +22,7 @@ from app.ceremonies.models import Ceremony
 from app.contacts.models import Person
 from app.extensions import Base, DbSession
 from app.invitations.models import DelegationMember, Invitation
-from app.mail.models import OutboxMessage
+from app.mail.models import OutboxMessage, ReplyReview
 
 HANDLED = frozenset({"person", "delegation", "staff", "mail"})
 REDACTED = {"redacted": "personal data erased"}
@@ -87,6 +87,25 @@ def messages_to(session: DbSession, person: Person) -> list[OutboxMessage]:
     )
 
 
+def calendar_replies_of(session: DbSession, person: Person) -> list[ReplyReview]:
+    """Calendar replies kept for review that name this person's address (as attendee,
+    sender or forwarder)."""
+    if not person.email.strip():
+        return []
+    address = person.email.strip().lower()
+    return list(
+        session.scalars(
+            sa.select(ReplyReview).where(
+                sa.or_(
+                    ReplyReview.attendee == address,
+                    ReplyReview.from_address == address,
+                    ReplyReview.forwarded_by == address,
+                )
+            )
+        )
+    )
+
+
 def _person_values(person: Person) -> list[str]:
     values = [str(getattr(person, key)) for key in tagged("person")[Person]]
     return [v for v in values if len(v.strip()) >= 3]
@@ -146,6 +165,17 @@ def export_person(session: DbSession, person: Person) -> dict[str, Any]:
             }
             for m in messages_to(session, person)
         ],
+        "calendar_replies": [
+            {
+                "edition": r.ceremony.slug,
+                "reason": r.reason.value,
+                "status": r.status.value,
+                "partstat": r.partstat,
+                "received_at": _plain(r.received_at),
+                **_row(r, "mail"),
+            }
+            for r in calendar_replies_of(session, person)
+        ],
         "audit": [
             {"at": _plain(e.at), "action": e.action, "changes": e.changes}
             for e in _audit_about(session, person)
@@ -159,6 +189,7 @@ class Erasure:
     members_deleted: int
     audit_redacted: int
     messages_deleted: int = 0
+    replies_deleted: int = 0
 
 
 def _clear_delegation_details(invitation: Invitation) -> None:
@@ -186,9 +217,12 @@ def erase_person(session: DbSession, person: Person) -> Erasure:
     messages = messages_to(session, person)
     for message in messages:
         session.delete(message)
+    replies = calendar_replies_of(session, person)
+    for kept in replies:
+        session.delete(kept)
     session.delete(person)
     session.flush()
-    return Erasure(len(invitations), len(members), len(entries), len(messages))
+    return Erasure(len(invitations), len(members), len(entries), len(messages), len(replies))
 
 
 def export_staff(user: User) -> dict[str, Any]:
@@ -220,13 +254,10 @@ def purge_delegations(session: DbSession, before: date) -> int:
             invitation.members.clear()
             _clear_delegation_details(invitation)
             purged += 1
-    # The outbox of those editions goes too: its messages name people and their replies.
-    session.execute(
-        sa.delete(OutboxMessage).where(
-            OutboxMessage.ceremony_id.in_(
-                sa.select(Ceremony.id).where(Ceremony.ends_at < cutoff).scalar_subquery()
-            )
-        )
-    )
+    # The outbox of those editions goes too: its messages name people and their replies;
+    # so do the calendar replies kept for review.
+    ended = sa.select(Ceremony.id).where(Ceremony.ends_at < cutoff).scalar_subquery()
+    session.execute(sa.delete(OutboxMessage).where(OutboxMessage.ceremony_id.in_(ended)))
+    session.execute(sa.delete(ReplyReview).where(ReplyReview.ceremony_id.in_(ended)))
     session.flush()
     return purged
