@@ -526,6 +526,13 @@ def test_a_quarantine_folder_takes_the_hostile_message_and_a_huge_one_is_not_dow
     assert REASON_KEYWORDS[Unreadable.TOO_LARGE] in moved[0]
     assert REASON_KEYWORDS[Unreadable.TOO_MANY_PARTS] in moved[1]
     assert len(imap_server.flags()) == 1  # the reply stays where it was
+    # With a folder for handled replies it moves there (MOVE is named only after login).
+    app.config["IMAP_DONE_FOLDER"] = "Done"
+    imap_server.append(outlook_reply(ceremony.uid, ceremony.sequence, "DECLINED"))
+    with app.test_request_context():
+        assert len(fetch_replies(app).applied) == 1
+    assert len(imap_server.flags("Done")) == 1
+    assert len(imap_server.flags()) == 1
 
 
 BROKEN = {

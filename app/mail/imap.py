@@ -170,9 +170,7 @@ def _quarantine(
     connection.uid("STORE", uid.decode(), "+FLAGS", flags)
     folder = app.config.get("IMAP_QUARANTINE_FOLDER")
     if folder and "MOVE" in connection.capabilities:
-        # CREATE answers NO when the folder exists already: that is fine.
-        connection.create(_quoted(str(folder)))
-        connection.uid("MOVE", uid.decode(), _quoted(str(folder)))
+        _move(connection, uid, str(folder))
 
 
 def _quoted(name: str) -> str:
@@ -194,4 +192,10 @@ def _done(connection: imaplib.IMAP4, uid: bytes, done_folder: object) -> None:
     # Moved only where the server can move this one message: a plain EXPUNGE would also
     # remove whatever someone else had marked deleted.
     if done_folder and "MOVE" in connection.capabilities:
-        connection.uid("MOVE", uid.decode(), _quoted(str(done_folder)))
+        _move(connection, uid, str(done_folder))
+
+
+def _move(connection: imaplib.IMAP4, uid: bytes, folder: str) -> None:
+    # CREATE answers NO when the folder exists already: that is fine.
+    connection.create(_quoted(folder))
+    connection.uid("MOVE", uid.decode(), _quoted(folder))
