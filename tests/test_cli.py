@@ -224,6 +224,7 @@ def test_check_passes_a_production_configuration(app: Flask, runner: FlaskCliRun
         SQLALCHEMY_DATABASE_URI="postgresql+psycopg://db.example/ereveld",
         MAIL_SERVER="smtp.example",
         IMAP_SERVER="imap.example",
+        REPLY_AUTHSERV_ID="mx.sovjetereveld.nl",
         MAIL_FROM_ADDRESS="info@sovjetereveld.nl",
         MAIL_PROTOCOL_ADDRESS="protocol@sovjetereveld.nl",
         PROXY_FIX_X_FOR=1,
