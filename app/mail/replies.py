@@ -465,10 +465,11 @@ def apply(session: DbSession, found: FoundReply) -> Outcome:
             invitation.replied_by = "calendar"
             session.flush()
             return Outcome(answer, True, wanted.value, invitation.id)
-    assert reason is not None  # noqa: S101 (for mypy: no reason means applied above)
-    review = _to_review(session, ceremony, invitation, found, *reason)
+    # doubt() names a missing invitation, so ``reason`` is set whenever we get here.
+    why, detail = reason or (ReviewReason.NOT_INVITED, "")
+    review = _to_review(session, ceremony, invitation, found, why, detail)
     invitation_id = invitation.id if invitation is not None else None
-    return Outcome(answer, False, f"to review: {reason[0].value}", invitation_id, review)
+    return Outcome(answer, False, f"to review: {why.value}", invitation_id, review)
 
 
 def apply_message(session: DbSession, raw: bytes) -> list[Outcome] | None:
