@@ -99,8 +99,10 @@ translations: setup $(MO_FILES)
 	$(BIN)/pybabel compile -f -i $< -o $@
 
 # After wrapping new strings: refresh the catalogue, translate, commit the .po files.
+# --ignore-dirs: by default pybabel skips folders starting with "_", so templates/_macros
+# (the form error box every form shows) was never translated.
 extract-messages: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs=".* node_modules" -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 # The letters' fonts in static/fonts/ (committed): Debian's Noto Serif 2.004 without

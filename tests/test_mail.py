@@ -556,6 +556,34 @@ def test_a_delegations_own_reply_is_confirmed_without_review(
     assert "text/calendar" not in parts(received.message)
 
 
+@pytest.mark.parametrize(
+    ("language", "reply", "english"), [("nl", "Antwoord:", "Reply:"), ("ru", "Ответ:", "Reply:")]
+)
+def test_a_confirmation_states_the_reply_in_the_delegations_language(
+    app: Flask,
+    client: FlaskClient,
+    ceremony: Ceremony,
+    smtp: Mailbox,
+    language: str,
+    reply: str,
+    english: str,
+) -> None:
+    """The reply summary was an f-string around _(): never extracted, English everywhere."""
+    invitation = invite(ceremony, status=InvitationStatus.SENT, language=language)
+    token = issue_token(invitation)
+    db.session.commit()
+    response = client.post(
+        f"/rsvp/{token}/reply",
+        data={"answer": "accept", "head_name": "Kairat Nurlanuly", "version": invitation.version},
+    )
+    assert response.status_code in (302, 303), response.text[:500]
+    send(app)
+    [received] = smtp.received
+    text = body_of(received.message)
+    assert reply in text
+    assert english not in text
+
+
 def test_a_change_of_time_sends_updates_to_those_who_accepted(
     app: Flask, client: FlaskClient, ceremony: Ceremony, smtp: Mailbox, login: Any
 ) -> None:
