@@ -63,7 +63,8 @@ def language_of(invitation: Invitation) -> str:
 
 def reply_summary(invitation: Invitation) -> str:
     """The delegation's reply as it stands, in the current locale, one fact per line."""
-    lines = [f"{_('Reply')}: {STATUS_LABELS[invitation.status]}"]
+    # One whole sentence per message id: an f-string around _() hides it from extraction.
+    lines = [_("Reply: %(status)s", status=STATUS_LABELS[invitation.status])]
     if invitation.status == InvitationStatus.ACCEPTED:
         for member in invitation.members:
             described = ", ".join(
@@ -74,7 +75,7 @@ def reply_summary(invitation: Invitation) -> str:
             wreath = str(WREATH_LABELS[invitation.wreath])
             if invitation.ribbon_text:
                 wreath += f": “{invitation.ribbon_text}”"
-            lines.append(f"{_('Wreath')}: {wreath}")
+            lines.append(_("Wreath: %(wreath)s", wreath=wreath))
     return "\n".join(lines)
 
 
