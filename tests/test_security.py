@@ -116,3 +116,74 @@ def test_login_on_a_second_device_keeps_the_first(
         device.post("/login", data={"email": user.email, "password": PASSWORD})
     assert laptop.get("/staff/ceremonies").status_code == 200
     assert phone.get("/staff/ceremonies").status_code == 200
+
+
+# Open redirects after login (issue #12, Security 4): payloads of the outside test and
+# variants a browser would turn into another host.
+FOREIGN_TARGETS = [
+    "/%09/evil.example",
+    "/\t/evil.example",
+    "/%0a/evil.example",
+    "/%0d%0a/evil.example",
+    "/\n/evil.example",
+    "/staff/ceremonies\nSet-Cookie: x=1",
+    "/%0aSet-Cookie:x=1",
+    "//evil.example",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/%5cevil.example",
+    "/%5C%5Cevil.example",
+    "/%2f%2fevil.example",
+    "/%252f%252fevil.example",
+    "/%2509/evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    " //evil.example",
+    "\x00//evil.example",
+    "/%00/evil.example",
+    "/\u0085/evil.example",
+    "evil.example",
+    "/no/such/page",
+    "",
+]
+
+
+@pytest.mark.parametrize("target", FOREIGN_TARGETS)
+def test_login_never_redirects_elsewhere(
+    client: FlaskClient, make_user: Callable[..., User], target: str
+) -> None:
+    user = make_user(Role.PLANNER)
+    response = client.post(
+        "/login", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff/ceremonies"
+    # Already logged in: the same judgement.
+    again = client.get("/login", query_string={"next": target})
+    assert again.headers["Location"] == "/staff/ceremonies"
+
+
+@pytest.mark.parametrize(
+    "target", ["/staff/venues", "/staff/ceremonies?year=2026", "/staff/account#password"]
+)
+def test_login_returns_to_a_page_of_this_app(
+    client: FlaskClient, make_user: Callable[..., User], target: str
+) -> None:
+    user = make_user(Role.PLANNER)
+    response = client.post(
+        "/login", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.headers["Location"] == target
+
+
+def test_a_raw_newline_in_next_is_no_server_error(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    user = make_user(Role.PLANNER)
+    # Sent unencoded on the request line, as the outside test did.
+    response = client.post(
+        "/login?next=/%0a/evil.example", data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff/ceremonies"

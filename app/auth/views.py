@@ -30,21 +30,15 @@ from app.auth.throttle import clear_failures, is_throttled, record_failure
 from app.auth.totp import check_code, disable, enable, new_secret, provisioning_uri
 from app.calendar.services import staff_feed_link
 from app.extensions import db
+from app.security import redirect_target
 from app.settings.services import get_setting
 from app.views import commit, flash_saved, form_error
-
-
-def _safe_next(target: str | None) -> str:
-    """Only local paths: ?next=https://evil.example must not send staff away."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("ceremonies.editions")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(redirect_target(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data or ""
@@ -62,7 +56,7 @@ def login() -> str | Response | tuple[str, int]:
             clear_failures(db.session, email)
             db.session.commit()
             session.clear()  # no state carried over from before the login
-            target = _safe_next(request.args.get("next"))
+            target = redirect_target(request.args.get("next"))
             if user.totp_secret:
                 # Password right; the second factor decides. Nothing is logged in yet.
                 session[PENDING] = {"token": user.session_token, "at": time.time(), "next": target}
