@@ -93,8 +93,8 @@ _DELAY = (
     f" ELSE {_PREVIOUS} * 2 END)"
 )
 # Only the constant fragments above are joined in; every value is a bound parameter.
-RESERVE_SQL = sa.text(  # nosec B608
-    "INSERT INTO login_throttle (key, count, reset_at, blocked_until, delay, last_at)"  # noqa: S608
+RESERVE_SQL = sa.text(
+    "INSERT INTO login_throttle (key, count, reset_at, blocked_until, delay, last_at)"  # noqa: S608  # nosec B608
     " VALUES (:key, 1, :now + :forget, :first_block, :first_delay, :now)"
     " ON CONFLICT (key) DO UPDATE SET"
     f" count = CASE WHEN {_WAITING} THEN login_throttle.count ELSE {_COUNT} END,"
