@@ -204,3 +204,27 @@ def test_switching_it_off_is_throttled_like_the_login(
     assert refused.status_code == 429
     db.session.rollback()
     assert db.session.get(User, user.id).totp_secret is not None  # type: ignore[union-attr]
+
+
+def test_the_secret_being_set_up_is_not_in_the_cookie(
+    app: Flask, client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    """The same class as Security 11: the session cookie is signed, not secret."""
+    user = make_user(Role.PLANNER)
+    log_in(client, user)
+    page = client.get("/staff/account/two-factor?lang=en").get_data(as_text=True)
+    secret = re.search(r"type this key: ([A-Z2-7]+)", page)
+    assert secret is not None
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert secret.group(1) not in str(serializer.loads(cookie.value))
+    code = pyotp.TOTP(secret.group(1)).now()
+    assert (
+        client.post(
+            "/staff/account/two-factor", data={"action": "enable", "code": code}
+        ).status_code
+        == 302
+    )
+    db.session.rollback()
+    assert db.session.get(User, user.id).totp_secret == secret.group(1)  # type: ignore[union-attr]

@@ -45,7 +45,14 @@ from app.auth.services import (
     update_user,
     verify_password,
 )
-from app.auth.totp import check_code, disable, enable, new_secret, provisioning_uri
+from app.auth.totp import (
+    check_code,
+    disable,
+    enable,
+    new_setup_nonce,
+    provisioning_uri,
+    setup_secret,
+)
 from app.calendar.services import staff_feed_link
 from app.extensions import db
 from app.security import redirect_target
@@ -183,10 +190,11 @@ def second_factor() -> str | Response | tuple[str, int]:
 def two_factor() -> str | Response | tuple[str, int]:
     """Set up or switch off the authenticator app for one's own account."""
     form = CodeForm()
-    secret = session.get("totp_setup")
-    if not isinstance(secret, str) or request.method == "GET":
-        secret = new_secret()
-        session["totp_setup"] = secret
+    nonce = session.get("totp_setup")
+    if not isinstance(nonce, str) or request.method == "GET":
+        nonce = new_setup_nonce()
+        session["totp_setup"] = nonce
+    secret = setup_secret(current_user, nonce)
     if form.validate_on_submit():
         if request.form.get("action") == "disable" and current_user.totp_secret:
             # Re-authentication, throttled like the login's second step (Security 9).
