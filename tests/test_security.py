@@ -314,3 +314,23 @@ def test_a_new_feed_link_is_shown_not_kept_in_the_cookie(
     assert token not in str(serializer.loads(cookie.value))
     # Shown once: the account page does not show it again.
     assert token not in client.get("/staff/account").get_data(as_text=True)
+
+
+def test_with_redis_down_logins_are_still_counted(
+    app: Flask, client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    """A Redis that does not answer must neither open the gate nor give a 500."""
+    app.config["LOGIN_THROTTLE_REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens
+    app.extensions.pop("login_throttle_redis", None)
+    user = make_user(Role.PLANNER)
+    for _ in range(throttle.PAIR.free):
+        assert (
+            client.post("/login", data={"email": user.email, "password": "wrong"}).status_code
+            == 400
+        )
+    assert (
+        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 429
+    )
+    row = lane(throttle.pair_key(user.email, "127.0.0.1"))
+    assert row is not None
+    assert row.count == throttle.PAIR.free

@@ -158,7 +158,8 @@ class RedisLanes:
 
     def __init__(self, url: str) -> None:
         redis: Any = importlib.import_module("redis")  # optional: only when configured
-        self._client: Any = redis.Redis.from_url(url)
+        # Short timeouts: a hung Redis falls back to the database instead of hanging logins.
+        self._client: Any = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._script: Any = self._client.register_script(RESERVE_LUA)
         self._refund: Any = self._client.register_script(REFUND_LUA)
 
@@ -186,6 +187,10 @@ def _redis() -> RedisLanes | None:
     return lanes
 
 
+def _redis_down() -> None:
+    current_app.logger.warning("login throttle: Redis unavailable, counting in the database")
+
+
 def _engine(session: DbSession) -> sa.Engine:
     """The session's engine: the counts go through a connection of their own."""
     bind = session.get_bind()
@@ -202,9 +207,13 @@ def reserve(session: DbSession, lanes: list[tuple[Lane, str]], now: float | None
     redis = _redis()
     wait = 0.0
     if redis is not None:
-        for lane, key in lanes:
-            wait = max(wait, redis.reserve(lane, key, now))
-        return wait
+        try:
+            for lane, key in lanes:
+                wait = max(wait, redis.reserve(lane, key, now))
+        except Exception:  # Redis down: count in the database rather than not at all
+            _redis_down()
+        else:
+            return wait
     with _engine(session).connect() as connection:
         for lane, key in lanes:
             first_delay = lane.base if lane.free <= 1 else 0.0
@@ -239,8 +248,12 @@ def clear(session: DbSession, keys: list[str]) -> None:
     """Forget these lanes (after a completed login), committed at once like the counts."""
     redis = _redis()
     if redis is not None:
-        redis.clear(keys)
-        return
+        try:
+            redis.clear(keys)
+        except Exception:
+            _redis_down()
+        else:
+            return
     with _engine(session).connect() as connection:
         connection.execute(
             sa.text("DELETE FROM login_throttle WHERE key IN :keys").bindparams(
@@ -293,9 +306,13 @@ def refund(session: DbSession, lanes: list[tuple[Lane, str]]) -> None:
     goes; a wait it started ends if the lane is below its free attempts again."""
     redis = _redis()
     if redis is not None:
-        for lane, key in lanes:
-            redis.refund(lane, key)
-        return
+        try:
+            for lane, key in lanes:
+                redis.refund(lane, key)
+        except Exception:
+            _redis_down()
+        else:
+            return
     with _engine(session).connect() as connection:
         for lane, key in lanes:
             connection.execute(

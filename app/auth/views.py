@@ -255,6 +255,7 @@ def account() -> str | Response | tuple[str, int]:
         else:
             try:
                 change_password(current_user, form.password.data or "")
+                end_pending_logins(db.session, current_user)  # the old password's too
             except AccountError as error:
                 form_error(form, error.field, error.message)
             else:
