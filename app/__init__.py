@@ -137,6 +137,16 @@ def _load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         # Production is served over HTTPS (behind the proxy): cookies never travel in clear.
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+        # __Host- cookies: a browser keeps them only when Secure, for Path=/ and without
+        # Domain, so no sibling subdomain can set or overwrite them (issue #12, Sec 11).
+        for name in ("SESSION_COOKIE_NAME", "REMEMBER_COOKIE_NAME", "LOGIN_DEVICE_COOKIE"):
+            value = str(app.config.get(name) or "remember_token")
+            if not value.startswith("__Host-"):
+                app.config[name] = "__Host-" + value
+        app.config["SESSION_COOKIE_PATH"] = "/"
+        app.config["SESSION_COOKIE_DOMAIN"] = None
+        app.config["REMEMBER_COOKIE_PATH"] = "/"
+        app.config["REMEMBER_COOKIE_DOMAIN"] = None
         if "EREVELD_LOG_FORMAT" not in os.environ:
             app.config["LOG_FORMAT"] = "json"
 

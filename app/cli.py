@@ -12,6 +12,7 @@ import sqlite3
 # Only for CalledProcessError, which app.backup raises: nothing here runs a process.
 import subprocess  # nosec B404
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -239,10 +240,29 @@ def configuration_problems(app: Flask) -> list[str]:
         )
     if str(config.get("MAIL_FROM_ADDRESS", "")).endswith(".example"):
         problems.append("MAIL_FROM_ADDRESS and MAIL_PROTOCOL_ADDRESS are still the examples.")
+    problems.extend(session_problems(config))
     if not config.get("PROXY_FIX_X_FOR"):
         problems.append(
             "PROXY_FIX_X_FOR is 0: behind a reverse proxy every client would "
             "look like the proxy (login throttling, logs)."
+        )
+    return problems
+
+
+def session_problems(config: Mapping[str, Any]) -> list[str]:
+    """Staff sessions that would outlive a shift (issue #12, Security 8)."""
+    problems = []
+    idle = float(config.get("SESSION_IDLE_TIMEOUT") or 0)
+    lifetime = float(config.get("SESSION_LIFETIME") or 0)
+    if not 0 < idle <= 8 * 3600:
+        problems.append(
+            f"SESSION_IDLE_TIMEOUT is {idle:.0f} s: a staff session left open should end "
+            "within a few hours (default 3 h = 10800)."
+        )
+    if not 0 < lifetime <= 24 * 3600:
+        problems.append(
+            f"SESSION_LIFETIME is {lifetime:.0f} s: a staff session should end within a "
+            "day of its login however busy (default 12 h = 43200)."
         )
     return problems
 

@@ -101,6 +101,18 @@ class Config:
     # Host names this instance answers to (None: any; set it in production).
     TRUSTED_HOSTS: list[str] | None = None
 
+    # Staff sessions end after this many seconds without a request, and this many after
+    # the login whatever happens (issue #12, Security 8).
+    SESSION_IDLE_TIMEOUT = 3 * 3600
+    SESSION_LIFETIME = 12 * 3600
+    # A browser that completed a login gets a signed cookie naming its own lane in the
+    # login throttle (app/auth/throttle.py): a flood from elsewhere does not slow it.
+    LOGIN_DEVICE_COOKIE = "ereveld_device"
+    LOGIN_DEVICE_DAYS = 90
+    # Login throttle lanes in Redis (redis://host:6379/0) instead of the database, e.g.
+    # to spare the database the writes of a flood.
+    LOGIN_THROTTLE_REDIS_URL: str | None = None
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

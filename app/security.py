@@ -10,8 +10,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+import re
+from urllib.parse import unquote, urlsplit
+
+from flask import Flask, current_app, request, url_for
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 CSP = "; ".join(
@@ -45,6 +50,48 @@ def _harden(response: Response) -> Response:
         headers["Cache-Control"] = "no-store"
         headers.setdefault("X-Robots-Tag", "noindex, nofollow")
     return response
+
+
+# C0 controls, DEL and C1 controls: browsers drop tab, CR and LF inside a URL and strip
+# the others at its ends, so "/\t/evil.example" becomes "//evil.example" (seen).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def redirect_target(target: str | None) -> str:
+    """Where to send someone after a login: a path of this application, else the start page.
+
+    Judged on what a browser would make of it: control characters anywhere (also
+    percent-encoded, since some hops decode once more), backslashes (a browser reads them
+    as slashes), a scheme or a host (``//evil.example``, ``/\\evil.example``) all mean
+    "not ours". What is left must be a route of this app.
+    """
+    start = url_for("ceremonies.editions")
+    if not target or len(target) > 2000:
+        return start
+    seen = target
+    for _ in range(3):  # also what one or two more rounds of decoding would show
+        if _CONTROL.search(seen) or "\\" in seen:
+            return start
+        decoded = unquote(seen)
+        if decoded == seen:
+            break
+        seen = decoded
+    if _CONTROL.search(seen) or "\\" in seen:
+        return start
+    root = request.script_root
+    if not target.startswith(root + "/") or seen[len(root) :].startswith("//"):
+        return start
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return start
+    path = parts.path[len(root) :]
+    try:
+        current_app.url_map.bind("localhost").match(path, method="GET")
+    except RequestRedirect:
+        pass  # a route of ours (the trailing-slash form); the browser follows it
+    except HTTPException:
+        return start  # not a page of this application
+    return target
 
 
 def register(app: Flask) -> None:

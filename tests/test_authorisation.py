@@ -183,6 +183,7 @@ NOT_FOUND = Answer(404)
 TO_EDITIONS = Answer(302, "/staff/ceremonies")
 TO_ACCOUNT = Answer(302, "/staff/account")
 TO_ACCOUNT_SAVED = Answer(302, "/staff/account", writes=True)
+SHOWN_SAVED = Answer(200, writes=True)  # saved, and the answer shows what only it may
 
 Answers = dict[str, Answer]
 
@@ -310,7 +311,7 @@ MATRIX: dict[str, Entry] = {
     "/staff/account/feed": Entry(
         "calendar.new_staff_feed",
         lambda w: "/staff/account/feed",
-        post=answers(LOGIN, TO_ACCOUNT_SAVED, TO_ACCOUNT_SAVED, TO_ACCOUNT_SAVED),
+        post=answers(LOGIN, SHOWN_SAVED, SHOWN_SAVED, SHOWN_SAVED),
     ),
     # Nobody has a feed link in this world: revoking is allowed but changes nothing.
     "/staff/account/feed/revoke": Entry(

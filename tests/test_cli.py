@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -232,3 +233,25 @@ def test_check_passes_a_production_configuration(app: Flask, runner: FlaskCliRun
     result = runner.invoke(args=["check"])
     assert result.exit_code == 0, result.output
     assert "ready for production" in result.output
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("SESSION_LIFETIME", 31 * 86400),
+        ("SESSION_LIFETIME", 0),
+        ("SESSION_IDLE_TIMEOUT", 86400),
+        ("SESSION_IDLE_TIMEOUT", None),
+    ],
+)
+def test_check_names_staff_sessions_that_last_too_long(
+    app: Flask, runner: FlaskCliRunner, setting: str, value: int | None
+) -> None:
+    """Issue #12, Security 8: sessions lasted 31 days."""
+    assert app.config["SESSION_IDLE_TIMEOUT"] == 3 * 3600
+    assert app.config["SESSION_LIFETIME"] == 12 * 3600
+    assert "SESSION_" not in runner.invoke(args=["check"]).output
+    app.config[setting] = value
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    assert f"- {setting} is" in result.output

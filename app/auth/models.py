@@ -87,15 +87,40 @@ class User(Base):
         return f"<User {self.email} {self.role}>"
 
 
-class LoginFailure(Base):
-    """A failed login, counted per account and per address by every worker alike.
+class LoginThrottle(Base):
+    """One throttle lane (app/auth/throttle.py): attempts counted where every worker sees them.
 
-    The email is stored hashed: attempts name addresses that may not be ours.
+    Times are seconds since the epoch, so that the one statement that counts and checks
+    can do its arithmetic the same way on SQLite and PostgreSQL. Keys name accounts only
+    by a hash: attempts name addresses that may not be ours.
     """
 
-    __tablename__ = "login_failure"
+    __tablename__ = "login_throttle"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(index=True)
-    account: Mapped[str] = mapped_column(sa.String(64), index=True)
-    address: Mapped[str] = mapped_column(sa.String(45), index=True)
+    key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    count: Mapped[int] = mapped_column(default=0)
+    # When the lane forgets its count (a fixed window's end, or a quiet period after the
+    # last attempt), when the next attempt may come, and the current delay between them.
+    reset_at: Mapped[float] = mapped_column(sa.Float, index=True)
+    blocked_until: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    delay: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    last_at: Mapped[float] = mapped_column(sa.Float, default=0.0)
+
+
+class PendingLogin(Base):
+    """A login whose password was right and whose second factor is still to come.
+
+    The browser holds only a random id (its hash is stored here); never the account's
+    session token, which would be a full login in a cookie.
+    """
+
+    __tablename__ = "pending_login"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # sha256 of the id
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    password_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    next: Mapped[str] = mapped_column(sa.String(2000), default="")

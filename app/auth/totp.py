@@ -6,10 +6,15 @@ and only once: the last accepted step is stored per account.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
+import secrets
 import time
 
 import pyotp
+from flask import current_app
 
 from app.auth.models import User
 
@@ -19,6 +24,21 @@ STEP = 30
 
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+def new_setup_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def setup_secret(user: User, nonce: str) -> str:
+    """The secret offered while an app is being set up, derived from a nonce.
+
+    The session cookie, signed but readable, holds only the nonce: the secret that will
+    become the second factor never sits in a cookie whose copies outlive the setup.
+    """
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, f"totp-setup:{user.id}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:20]).decode()
 
 
 def provisioning_uri(user: User, secret: str) -> str:

@@ -286,12 +286,13 @@ def api_editions() -> Response | tuple[Response, int]:
 
 @bp.post("/staff/account/feed")
 @viewer_required
-def new_staff_feed() -> Response:
+def new_staff_feed() -> str:
     token = issue_staff_feed_link(db.session, current_user)
     db.session.commit()
     url = base_url() + url_for("calendar.staff_feed", token=token)
-    flash(_("Your personal feed (copy it now, it is shown only once): %(url)s", url=url), "success")
-    return redirect(url_for("auth.account"))
+    # Shown in this answer only: a flash message would carry the secret link in the
+    # session cookie, signed but readable (issue #12, Security 11).
+    return render_template("calendar/staff_feed_link.html", url=url)
 
 
 @bp.post("/staff/account/feed/revoke")
