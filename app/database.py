@@ -14,8 +14,9 @@ _installed = False
 def install_sqlite_pragmas() -> None:
     """Turn on SQLite's safety pragmas on every new connection, once per process.
 
-    SQLite forgets foreign keys per connection and a writer without a busy timeout fails
-    at once under a second writer; WAL lets readers go on while one writes.
+    SQLite forgets foreign keys per connection; WAL lets readers go on while one writes.
+    The busy timeout (how long a writer waits for another's lock) is the engine's
+    ``timeout`` connect argument, from SQLITE_BUSY_TIMEOUT (app/__init__.py).
     """
     global _installed
     if _installed:
@@ -30,7 +31,6 @@ def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()

@@ -1,12 +1,67 @@
-"""Error pages in the visitor's language; never a stack trace."""
+"""Error pages in the visitor's language; never a stack trace.
+
+When the database is down, locked or being restored, the page is built without it: the
+usual layout asks the database who is logged in, so these pages have a layout of their
+own and take the language from the request alone.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import logging
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g, jsonify, render_template, request, session
+from flask_babel import force_locale
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.wrappers import Response
 
 from app.extensions import db
+
+logger = logging.getLogger(__name__)
+
+# Seconds a client is told to wait (Retry-After) when the database did not answer.
+DATABASE_RETRY_AFTER = 30
+# Paths whose clients read JSON rather than a page.
+JSON_PREFIXES = ("/api/", "/healthz")
+# Errors that mean "the database is not there right now", not "this request is wrong":
+# refused or timed-out connections, a SQLite file locked by another process.
+UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+
+
+def visitor_language() -> str:
+    """The visitor's language without the database: ?lang=, the session, the browser."""
+    languages = tuple(current_app.config["LANGUAGES"])
+    for asked in (request.args.get("lang"), session.get("lang")):
+        if asked in languages:
+            return str(asked)
+    best = request.accept_languages.best_match(languages)
+    return best or str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def unavailable(kind: str, reason: str, retry_after: int) -> Response:
+    """503 with Retry-After: a page in the visitor's language, or JSON for API clients."""
+    g.database_unavailable = True  # nothing after this may ask the database (the locale)
+    response: Response
+    if request.path.startswith(JSON_PREFIXES):
+        response = jsonify(status="unavailable", reason=kind, detail=reason)
+    else:
+        language = visitor_language()
+        with force_locale(language):
+            page = render_template("errors/unavailable.html", kind=kind, language=language)
+        response = Response(page, mimetype="text/html")
+    response.status_code = 503
+    response.headers["Retry-After"] = str(retry_after)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError:
+        logger.debug("rollback failed as well; the session is discarded", exc_info=True)
+    db.session.remove()
 
 
 def register(app: Flask) -> None:
@@ -27,6 +82,24 @@ def register(app: Flask) -> None:
         return render_template("errors/error.html", error=error), error.code
 
     @app.errorhandler(InternalServerError)
-    def server_error(error: InternalServerError) -> tuple[str, int]:
-        db.session.rollback()
-        return render_template("errors/error.html", error=error), 500
+    def server_error(error: InternalServerError) -> tuple[str, int] | Response:
+        original = error.original_exception
+        if isinstance(original, UNAVAILABLE):
+            return database_unavailable(original)
+        _rollback()
+        try:
+            return render_template("errors/error.html", error=error), 500
+        except Exception:  # the layout needs the database; this page must not
+            logger.exception("the error page could not be built with its layout")
+            language = visitor_language()
+            with force_locale(language):
+                page = render_template("errors/unavailable.html", kind="error", language=language)
+            return Response(page, status=500, mimetype="text/html")
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    @app.errorhandler(sa.exc.TimeoutError)
+    def database_unavailable(error: Exception) -> Response:
+        logger.warning("database unavailable: %s", str(error).splitlines()[0])
+        _rollback()
+        return unavailable("database", "database unavailable", DATABASE_RETRY_AFTER)
