@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from subprocess import CompletedProcess
 
+import psycopg
 import pytest
+import sqlalchemy as sa
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+from sqlalchemy.engine import make_url
+
+from app import normalise_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
+FLASK = Path(sys.executable).parent / "flask"
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 def free_port() -> int:
@@ -23,8 +36,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    database = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'prod.sqlite'}"
+def production_env(tmp_path: Path, database: str | None = None, **extra: str) -> dict[str, str]:
+    database = database or f"sqlite:///{tmp_path / 'prod.sqlite'}"
     env = {
         **os.environ,
         "EREVELD_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -39,10 +52,50 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env | extra
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def own_database(tmp_path: Path) -> Iterator[str]:
+    """An empty database for one server: a SQLite file, or a PostgreSQL database of its own
+    (never the suite's, whose tables conftest made without migrations)."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path / 'prod.sqlite'}"
+        return
+    name = f"ereveld_deploy_{uuid.uuid4().hex[:10]}"
+    admin = make_conninfo(POSTGRES_URL, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            # A restore keeps the database it replaced as NAME_before_restore_STAMP.
+            for (leftover,) in connection.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{name}%",)
+            ).fetchall():
+                connection.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(leftover)
+                    )
+                )
+
+
+def flask(env: dict[str, str], *args: str, stdin: str | None = None) -> CompletedProcess[str]:
+    """The `flask` script as an operator runs it on the production host."""
+    return subprocess.run(
+        [str(FLASK), *args],
+        cwd=ROOT,
+        env={**env, "FLASK_APP": "app.wsgi"},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@contextmanager
+def gunicorn(env: dict[str, str]) -> Iterator[str]:
+    """gunicorn with two workers as documented; its base URL once it accepts connections."""
     port = free_port()
-    env = production_env(tmp_path_factory.mktemp("production"))
     process = subprocess.Popen(
         [
             str(GUNICORN),
@@ -63,8 +116,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).close()  # noqa: S310
-                break
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
             except OSError:
                 if process.poll() is not None:
                     raise RuntimeError(
@@ -77,6 +130,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(timeout=30)
         if process.stderr:
             process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp_path = tmp_path_factory.mktemp("production")
+    with own_database(tmp_path) as database:
+        env = production_env(tmp_path, database)
+        migrated = flask(env, "db", "upgrade")
+        assert migrated.returncode == 0, migrated.stderr
+        with gunicorn(env) as base:
+            yield base
 
 
 def get(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
@@ -126,3 +190,74 @@ def test_refuses_to_start_with_a_development_key(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def staff_emails(database: str) -> set[str]:
+    engine = sa.create_engine(normalise_database_url(database))
+    try:
+        with engine.connect() as connection:
+            return set(connection.execute(sa.text("SELECT email FROM user_account")).scalars())
+    finally:
+        engine.dispose()
+
+
+def test_restore_while_serving(tmp_path: Path) -> None:
+    """gunicorn serving: a restore is refused until maintenance is on, then answers 503
+    (pages in the visitor's language, /healthz with the reason) and goes through."""
+    with own_database(tmp_path) as database:
+        env = production_env(tmp_path, database)
+        assert flask(env, "db", "upgrade").returncode == 0
+        password = "correct horse battery staple"
+        for email in ("kept@example.org", "later@example.org"):
+            made = flask(
+                env,
+                "users",
+                "create",
+                email,
+                "--role",
+                "admin",
+                "--password-stdin",
+                stdin=password + "\n",
+            )
+            assert made.returncode == 0, made.stderr
+            if email == "kept@example.org":
+                backup_file = tmp_path / "before.backup"
+                done = flask(env, "backup", "--out", str(backup_file))
+                assert done.returncode == 0, done.stderr
+        host = {"Host": "ereveld.example"}
+
+        with gunicorn(env) as base:
+            assert fetch(base + "/healthz", host)[0] == 200
+
+            refused = flask(env, "restore", str(backup_file), "--yes")
+            assert refused.returncode == 1
+            assert "flask maintenance on" in refused.stderr
+            assert "Traceback" not in refused.stderr
+            assert staff_emails(database) == {"kept@example.org", "later@example.org"}
+
+            assert flask(env, "maintenance", "on").returncode == 0
+            status, headers, body = fetch(base + "/healthz", host)
+            assert status == 503
+            assert json.loads(body)["reason"] == "maintenance"
+            status, headers, body = fetch(base + "/", {**host, "Accept-Language": "ru"})
+            assert status == 503
+            assert int(headers["Retry-After"]) > 0
+            assert "попробуйте" in body.lower()
+
+            done = flask(env, "restore", str(backup_file), "--yes")
+            assert done.returncode == 0, done.stderr
+            assert flask(env, "maintenance", "off").returncode == 0
+
+            status, _, body = fetch(base + "/healthz", host)
+            assert status == 200, body
+            assert fetch(base + "/login", host)[0] == 200
+            assert staff_emails(database) == {"kept@example.org"}
