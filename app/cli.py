@@ -5,6 +5,7 @@ These names are an interface that scripts and tests rely on; keep them.
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import sys
@@ -235,6 +236,13 @@ def configuration_problems(app: Flask) -> list[str]:
         )
     if str(config.get("MAIL_FROM_ADDRESS", "")).endswith(".example"):
         problems.append("MAIL_FROM_ADDRESS and MAIL_PROTOCOL_ADDRESS are still the examples.")
+    from app.maintenance import maintenance_file, maintenance_reason
+
+    if maintenance_reason(app) is not None:
+        problems.append(
+            f"Maintenance mode is on ({maintenance_file(app)}): every request is answered "
+            "503. `flask maintenance off` when the work is done."
+        )
     if not config.get("PROXY_FIX_X_FOR"):
         problems.append(
             "PROXY_FIX_X_FOR is 0: behind a reverse proxy every client would "
@@ -361,6 +369,34 @@ def edition_for_command(slug: str) -> Ceremony:
     return ceremony
 
 
+def database_errors_in_one_line(command: click.Command) -> None:
+    """A command run while the database is down says so in one line and exits 1.
+
+    Without this every command would end in a traceback that hides the one line that
+    matters (connection refused, database is locked).
+    """
+    from app.errors import UNAVAILABLE, first_line
+
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            database_errors_in_one_line(sub)
+    callback = command.callback
+    if callback is None or getattr(callback, "_one_line", False):
+        return
+
+    @functools.wraps(callback)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except UNAVAILABLE as error:
+            raise click.ClickException(
+                f"the database is unavailable: {first_line(error)}"
+            ) from error
+
+    wrapper._one_line = True  # type: ignore[attr-defined]
+    command.callback = wrapper
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(ceremonies_cli)
     app.cli.add_command(users_cli)
@@ -385,3 +421,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(mail_cli)
 
     app.cli.add_command(invitations_cli)
+    database_errors_in_one_line(app.cli)

@@ -56,6 +56,13 @@ def unavailable(kind: str, reason: str, retry_after: int) -> Response:
     return response
 
 
+def first_line(error: BaseException) -> str:
+    """The driver's own first line ("connection refused", "database is locked")."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
 def _rollback() -> None:
     try:
         db.session.rollback()
@@ -72,14 +79,20 @@ def register(app: Flask) -> None:
         return "Unknown host.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError) -> tuple[str, int]:
-        return render_template("errors/csrf.html"), 400
+    def csrf_error(error: CSRFError) -> tuple[str, int] | Response:
+        try:
+            return render_template("errors/csrf.html"), 400
+        except UNAVAILABLE as down:  # the layout asks who is logged in
+            return database_unavailable(down)
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException | Response:
         if error.code is None or error.code < 400:
             return error
-        return render_template("errors/error.html", error=error), error.code
+        try:
+            return render_template("errors/error.html", error=error), error.code
+        except UNAVAILABLE as down:  # the layout asks who is logged in
+            return database_unavailable(down)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> tuple[str, int] | Response:
@@ -100,6 +113,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(sa.exc.InterfaceError)
     @app.errorhandler(sa.exc.TimeoutError)
     def database_unavailable(error: Exception) -> Response:
-        logger.warning("database unavailable: %s", str(error).splitlines()[0])
+        logger.warning("database unavailable: %s", first_line(error))
         _rollback()
         return unavailable("database", "database unavailable", DATABASE_RETRY_AFTER)

@@ -261,3 +261,29 @@ def test_restore_while_serving(tmp_path: Path) -> None:
             assert status == 200, body
             assert fetch(base + "/login", host)[0] == 200
             assert staff_emails(database) == {"kept@example.org"}
+
+
+def test_database_down_under_gunicorn(tmp_path: Path) -> None:
+    """PostgreSQL not listening: every page is a 503 in the visitor's language that says
+    to try again (never a bare English "Internal Server Error"); the API answers JSON."""
+    env = production_env(
+        tmp_path,
+        f"postgresql://ereveld@127.0.0.1:{free_port()}/ereveld",
+        EREVELD_DATABASE_CONNECT_TIMEOUT="2",
+    )
+    host = {"Host": "ereveld.example"}
+    with gunicorn(env) as base:
+        for language, words in (("nl", "probeer het"), ("en", "try again"), ("ru", "попробуйте")):
+            status, headers, body = fetch(base + "/", {**host, "Accept-Language": language})
+            assert status == 503, body[:300]
+            assert int(headers["Retry-After"]) > 0
+            assert words in body.lower()
+            assert "Internal Server Error" not in body
+        status, headers, body = fetch(base + "/api/ceremonies.json", host)
+        assert status == 503
+        assert json.loads(body)["status"] == "unavailable"
+        status, _, body = fetch(base + "/healthz", host)
+        assert status == 503
+        assert json.loads(body)["database"] == "unreachable"
+        status, _, body = fetch(base + "/login", {**host, "Accept-Language": "en"})
+        assert status != 500  # the form itself needs no database; a 503 would do
