@@ -88,8 +88,10 @@ def run_tool(args: list[str], env: dict[str, str] | None = None) -> str:
         why = SIGNAL_CAUSES.get(name, "")
         raise BackupError(f"{Path(args[0]).name} was killed by {name}{why}")
     if result.returncode != 0:
-        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-        reason = lines[-1] if lines else f"exit status {result.returncode}"
+        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+        # "pg_dump: error: ... No space left on device", not the hint printed after it.
+        errors = [line for line in lines if "error:" in line]
+        reason = (errors or lines or [f"exit status {result.returncode}"])[0]
         raise BackupError(reason)
     return result.stdout
 

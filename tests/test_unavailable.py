@@ -111,6 +111,21 @@ def test_a_command_says_so_in_one_line(tmp_path: Path) -> None:
         assert "the database is unavailable" in lines[0]
         assert "Connection refused" in lines[0] or "connection" in lines[0].lower()
 
+    target = tmp_path / "nightly.backup"
+    done = subprocess.run(
+        [FLASK, "backup", "--out", str(target)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert "Connection refused" in done.stderr  # pg_dump's error, not its hint after it
+    assert not target.exists()
+    assert list(tmp_path.glob(".nightly*")) == []
+
 
 @pytest.fixture
 def sqlite_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
