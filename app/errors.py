@@ -39,6 +39,14 @@ def visitor_language() -> str:
     return best or str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+def render_without_database(kind: str, language: str) -> str:
+    """The unavailable page, rendered past Flask's context processors: Flask-Login's puts
+    ``current_user`` in every template's context, and loading it asks the database."""
+    with force_locale(language):
+        template = current_app.jinja_env.get_template("errors/unavailable.html")
+        return template.render(kind=kind, language=language)
+
+
 def unavailable(kind: str, reason: str, retry_after: int) -> Response:
     """503 with Retry-After: a page in the visitor's language, or JSON for API clients."""
     g.database_unavailable = True  # nothing after this may ask the database (the locale)
@@ -46,9 +54,7 @@ def unavailable(kind: str, reason: str, retry_after: int) -> Response:
     if request.path.startswith(JSON_PREFIXES):
         response = jsonify(status="unavailable", reason=kind, detail=reason)
     else:
-        language = visitor_language()
-        with force_locale(language):
-            page = render_template("errors/unavailable.html", kind=kind, language=language)
+        page = render_without_database(kind, visitor_language())
         response = Response(page, mimetype="text/html")
     response.status_code = 503
     response.headers["Retry-After"] = str(retry_after)
@@ -104,9 +110,7 @@ def register(app: Flask) -> None:
             return render_template("errors/error.html", error=error), 500
         except Exception:  # the layout needs the database; this page must not
             logger.exception("the error page could not be built with its layout")
-            language = visitor_language()
-            with force_locale(language):
-                page = render_template("errors/unavailable.html", kind="error", language=language)
+            page = render_without_database("error", visitor_language())
             return Response(page, status=500, mimetype="text/html")
 
     @app.errorhandler(sa.exc.OperationalError)

@@ -91,6 +91,27 @@ def test_a_login_attempt_and_the_api_get_503_not_500(postgres_down: Flask) -> No
     assert health.status_code == 503
 
 
+def test_a_logged_in_visitor_gets_the_page_too(postgres_down: Flask) -> None:
+    """The usual layout asks the database who is logged in; the 404 and the staff pages of
+    someone with a session cookie must not turn into a bare 500 when it is down."""
+    from flask_login.utils import _create_identifier
+
+    client = postgres_down.test_client()
+    browser = {"Accept-Language": "en"}
+    # What Flask-Login's strong protection checks: the client's address and agent.
+    with postgres_down.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
+    with client.session_transaction() as session:
+        session["_user_id"] = "a-session-token"
+        session["_fresh"] = True
+        session["_id"] = identifier
+    for path in ("/no/such/page", "/staff/ceremonies", "/"):
+        response = client.get(path, headers=browser)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 503, (path, page)
+        assert TRY_AGAIN["en"] in page.lower()
+
+
 def test_a_command_says_so_in_one_line(tmp_path: Path) -> None:
     env = {
         **os.environ,
