@@ -102,8 +102,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(wreaths_bp)
 
-    from app import cli, errors, security, templating
+    from app import cli, errors, maintenance, security, templating
 
+    maintenance.register(app)
     security.register(app)
 
     from app import logs
@@ -132,6 +133,7 @@ def _load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         f"sqlite:///{Path(app.instance_path) / 'ereveld.sqlite'}"
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+    _connection_timeouts(app)
     _ensure_secret_key(app)
     if app.config["ENV_NAME"] == "production":
         # Production is served over HTTPS (behind the proxy): cookies never travel in clear.
@@ -149,6 +151,20 @@ def _load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         app.config["REMEMBER_COOKIE_DOMAIN"] = None
         if "EREVELD_LOG_FORMAT" not in os.environ:
             app.config["LOG_FORMAT"] = "json"
+
+
+def _connection_timeouts(app: Flask) -> None:
+    """A locked SQLite file or an unreachable PostgreSQL waits a bounded time, then fails
+    (a friendly 503, app/errors.py) instead of holding the worker."""
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    connect_args = dict(options.get("connect_args") or {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # The sqlite3 module's timeout is SQLite's busy_timeout.
+        connect_args.setdefault("timeout", float(app.config["SQLITE_BUSY_TIMEOUT"]))
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        connect_args.setdefault("connect_timeout", int(app.config["DATABASE_CONNECT_TIMEOUT"]))
+    options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def normalise_database_url(url: str) -> str:

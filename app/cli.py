@@ -5,12 +5,9 @@ These names are an interface that scripts and tests rely on; keep them.
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
-import sqlite3
-
-# Only for CalledProcessError, which app.backup raises: nothing here runs a process.
-import subprocess  # nosec B404
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -241,6 +238,13 @@ def configuration_problems(app: Flask) -> list[str]:
     if str(config.get("MAIL_FROM_ADDRESS", "")).endswith(".example"):
         problems.append("MAIL_FROM_ADDRESS and MAIL_PROTOCOL_ADDRESS are still the examples.")
     problems.extend(session_problems(config))
+    from app.maintenance import maintenance_file, maintenance_reason
+
+    if maintenance_reason(app) is not None:
+        problems.append(
+            f"Maintenance mode is on ({maintenance_file(app)}): every request is answered "
+            "503. `flask maintenance off` when the work is done."
+        )
     if not config.get("PROXY_FIX_X_FOR"):
         problems.append(
             "PROXY_FIX_X_FOR is 0: behind a reverse proxy every client would "
@@ -275,8 +279,8 @@ def session_problems(config: Mapping[str, Any]) -> list[str]:
     help="Where to write it (default: instance/backups/ereveld-TIMESTAMP).",
 )
 def backup_command(out: Path | None) -> None:
-    """Back up the database (SQLite backup API or pg_dump)."""
-    from app.backup import backup
+    """Back up the database (SQLite backup API or pg_dump), checked before it is kept."""
+    from app.backup import BackupError, backup
     from app.types import utcnow
 
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
@@ -286,8 +290,8 @@ def backup_command(out: Path | None) -> None:
         out = Path(current_app.instance_path) / "backups" / f"ereveld-{stamp}.{suffix}"
     try:
         backup(url, out)
-    except (OSError, ValueError, subprocess.CalledProcessError) as error:
-        raise click.ClickException(f"backup failed: {error}") from error
+    except BackupError as error:
+        raise click.ClickException(f"backup failed, no file written: {error}") from error
     click.echo(f"Backup written to {out}")
 
 
@@ -295,18 +299,75 @@ def backup_command(out: Path | None) -> None:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_command(source: Path, yes: bool) -> None:
-    """Replace the database with a backup (stop the app first)."""
-    from app.backup import restore
+    """Replace the database with a backup (`flask maintenance on` first).
 
+    The file is checked before anything is touched, restored beside the live database,
+    migrated to this code's schema, and only then put in its place.
+    """
+    from app.backup import BackupError, check_backup, restore
+    from app.maintenance import maintenance_reason
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if maintenance_reason(current_app) is None:
+        raise click.ClickException(
+            "restore refused: the instance may be serving. Run `flask maintenance on` "
+            "first (every request then gets 503), and `flask maintenance off` after."
+        )
+    try:
+        revision = check_backup(url, source)
+    except BackupError as error:
+        raise click.ClickException(f"restore refused, nothing was changed: {error}") from error
+    if not known_revision(revision):
+        raise click.ClickException(
+            f"restore refused, nothing was changed: {source} is at schema revision "
+            f"{revision}, which this version of Ereveld does not know (a newer release?)"
+        )
     if not yes:
-        click.confirm("This replaces every row of the database. Go on?", abort=True)
+        click.confirm(
+            f"This replaces every row of the database with {source} (revision {revision}). Go on?",
+            abort=True,
+        )
     db.session.remove()
     db.engine.dispose()  # no pooled connection may hold the old database open
     try:
-        restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
-    except (OSError, sqlite3.DatabaseError, subprocess.CalledProcessError) as error:
+        done = restore(url, source, known_revision, upgrade_copy)
+    except BackupError as error:
         raise click.ClickException(f"restore failed: {error}") from error
-    click.echo(f"Restored from {source}")
+    finally:
+        db.engine.dispose()
+    click.echo(f"Restored from {source}: {done}.")
+
+
+def known_revision(revision: str) -> bool:
+    """Whether this code's migrations know ``revision`` (an older one is upgraded)."""
+    from alembic.script import ScriptDirectory
+
+    config = current_app.extensions["migrate"].migrate.get_config()
+    return revision in {
+        script.revision for script in ScriptDirectory.from_config(config).walk_revisions()
+    }
+
+
+def upgrade_copy(url: str) -> None:
+    """Migrate the restored copy at ``url`` to this code's head and check its tables."""
+    import flask_migrate
+
+    from app import create_app
+    from app.backup import BackupError
+
+    other = create_app({**current_app.config, "SQLALCHEMY_DATABASE_URI": url})
+    with other.app_context():
+        try:
+            flask_migrate.upgrade()
+            present = set(sa.inspect(db.engine).get_table_names())
+        except (sa.exc.SQLAlchemyError, RuntimeError) as error:
+            raise BackupError(f"the restored copy could not be migrated: {error}") from error
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    missing = sorted({table.name for table in db.metadata.sorted_tables} - present)
+    if missing:
+        raise BackupError(f"the restored copy lacks tables: {', '.join(missing)}")
 
 
 @click.command("check")
@@ -326,6 +387,34 @@ def edition_for_command(slug: str) -> Ceremony:
     if ceremony is None:
         raise click.ClickException(f"No edition with the slug {slug}.")
     return ceremony
+
+
+def database_errors_in_one_line(command: click.Command) -> None:
+    """A command run while the database is down says so in one line and exits 1.
+
+    Without this every command would end in a traceback that hides the one line that
+    matters (connection refused, database is locked).
+    """
+    from app.errors import UNAVAILABLE, first_line
+
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            database_errors_in_one_line(sub)
+    callback = command.callback
+    if callback is None or getattr(callback, "_one_line", False):
+        return
+
+    @functools.wraps(callback)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except UNAVAILABLE as error:
+            raise click.ClickException(
+                f"the database is unavailable: {first_line(error)}"
+            ) from error
+
+    wrapper._one_line = True  # type: ignore[attr-defined]
+    command.callback = wrapper
 
 
 def register(app: Flask) -> None:
@@ -352,3 +441,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(mail_cli)
 
     app.cli.add_command(invitations_cli)
+    database_errors_in_one_line(app.cli)

@@ -16,6 +16,14 @@ class Config:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite file in instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+    # Seconds a SQLite write waits for another process's lock before the visitor gets a
+    # friendly 503 (busy_timeout); seconds to wait for PostgreSQL to accept a connection
+    # (connect_timeout) before the same 503, rather than hanging the worker.
+    SQLITE_BUSY_TIMEOUT = 5.0
+    DATABASE_CONNECT_TIMEOUT = 5
+    # While this file exists every request is answered 503 (`flask maintenance on|off`);
+    # None: instance/maintenance.
+    MAINTENANCE_FILE: str | None = None
 
     # Languages: staff pages speak nl and en; Russian joins on the public pages.
     LANGUAGES = ("nl", "en", "ru")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -42,7 +42,12 @@ def select_locale() -> str:
     remembered = session.get("lang")
     if remembered in allowed:
         return str(remembered)
-    if current_user.is_authenticated and current_user.language in allowed:
+    # Asking who is logged in asks the database; not when it is down (app/errors.py).
+    if (
+        not g.get("database_unavailable")
+        and current_user.is_authenticated
+        and current_user.language in allowed
+    ):
         return str(current_user.language)
     best = request.accept_languages.best_match(allowed)
     return best or str(current_app.config["BABEL_DEFAULT_LOCALE"])

@@ -87,6 +87,35 @@ def test_healthz_without_database(instance: Path, tmp_path: Path) -> None:
     assert response.get_json()["status"] == "unavailable"
 
 
+def test_healthz_without_the_schema(instance: Path, tmp_path: Path) -> None:
+    """A database that answers but holds no tables (a botched restore) is not healthy;
+    nor is one whose tables are there but whose revision is not this code's."""
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/empty.sqlite", "TESTING": True}
+    )
+    from app.extensions import db
+
+    with app.app_context():
+        response = app.test_client().get("/healthz")
+        assert response.status_code == 503
+        assert "no schema" in response.get_json()["database"]
+
+        db.create_all()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+            connection.exec_driver_sql("INSERT INTO alembic_version VALUES ('0001')")
+        response = app.test_client().get("/healthz")
+        assert response.status_code == 503
+        assert "flask db upgrade" in response.get_json()["database"]
+
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE audit_entry")
+        response = app.test_client().get("/healthz")
+        assert response.status_code == 503
+        assert "audit_entry" in response.get_json()["database"]
+        db.engine.dispose()
+
+
 def test_unknown_page_is_a_friendly_404(client: FlaskClient) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404

@@ -233,6 +233,12 @@ def test_check_passes_a_production_configuration(app: Flask, runner: FlaskCliRun
     result = runner.invoke(args=["check"])
     assert result.exit_code == 0, result.output
     assert "ready for production" in result.output
+    # Maintenance mode left on after a restore: every visitor gets 503.
+    assert runner.invoke(args=["maintenance", "on"]).exit_code == 0
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    assert "Maintenance mode is on" in result.output
+    assert runner.invoke(args=["maintenance", "off"]).exit_code == 0
 
 
 @pytest.mark.parametrize(

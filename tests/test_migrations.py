@@ -323,3 +323,97 @@ def test_failed_migration_leaves_foreign_keys_on(sqlite_app: Flask, tmp_path: Pa
     with pytest.raises(ValueError, match="this migration fails"):
         flask_migrate.upgrade(directory=migrations_with(tmp_path, FAILING_REVISION))
     assert pragma("foreign_keys") == 1
+
+
+# --- downgrades that would drop rows --------------------------------------------------
+
+# Tables a downgrade may drop without asking: none yet. A throttle table (login failures
+# counted for a few minutes) could be listed here, with the reason beside it.
+DROPPED_WITHOUT_ASKING: set[str] = set()
+
+
+def queue_a_message() -> None:
+    from app.ceremonies.models import Ceremony
+    from app.mail.models import MessageKind, MessageStatus, OutboxMessage
+
+    ceremony = db.session.scalars(sa.select(Ceremony)).first()
+    assert ceremony is not None
+    message = OutboxMessage(
+        kind=MessageKind.INVITATION,
+        status=MessageStatus.QUEUED,
+        ceremony=ceremony,
+        language="nl",
+        to_address="embassy@example.org",
+        subject="Uitnodiging",
+        body="Wij nodigen u uit.",
+        message_id="<downgrade-test@ereveld.example>",
+    )
+    db.session.add(message)
+    db.session.commit()
+    db.session.remove()
+
+
+def outbox_subjects() -> list[str]:
+    with db.engine.connect() as connection:
+        query = sa.text("SELECT subject FROM outbox_message ORDER BY id")
+        return list(connection.execute(query).scalars())
+
+
+def test_downgrade_past_the_outbox_is_refused_while_it_holds_mail(migrated_app: Flask) -> None:
+    from app.database import RowsWouldBeLost
+
+    flask_migrate.upgrade()
+    populate(migrated_app)
+    queue_a_message()
+    outbox = outbox_subjects()
+    assert "Uitnodiging" in outbox
+
+    with pytest.raises(RowsWouldBeLost, match=rf"outbox_message \({len(outbox)} row"):
+        flask_migrate.downgrade(revision="0005")
+    assert "outbox_message" in table_names()
+    assert outbox_subjects() == outbox
+
+    # The command line says it in one line and exits 1, without a traceback.
+    result = migrated_app.test_cli_runner().invoke(args=["db", "downgrade", "0005"])
+    assert result.exit_code == 1
+    assert "Downgrade refused" in result.output
+    assert "force=1" in result.output
+    assert outbox_subjects() == outbox
+
+    flask_migrate.downgrade(revision="0005", x_arg=["force=1"])
+    assert "outbox_message" not in table_names()
+    with db.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == "0005"
+
+
+def test_every_table_dropping_downgrade_refuses_to_drop_rows() -> None:
+    """Read every revision: a downgrade that drops a table names it to refuse_to_drop_rows."""
+    import ast
+
+    checked = 0
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        downgrade = next(
+            node
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name == "downgrade"
+        )
+        dropped: set[str] = set()
+        guarded: set[str] = set()
+        for node in ast.walk(downgrade):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            strings = {
+                arg.value
+                for arg in node.args
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            }
+            if name == "op.drop_table":
+                dropped |= strings
+            elif name.endswith("refuse_to_drop_rows"):
+                guarded |= strings
+        unguarded = dropped - guarded - DROPPED_WITHOUT_ASKING
+        assert not unguarded, f"{path.name}: downgrade drops {sorted(unguarded)} unguarded"
+        checked += bool(dropped)
+    assert checked >= 6

@@ -9,6 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import app.types  # noqa: F401  (custom column types appear in revisions)
+from app.database import refuse_to_drop_rows
 
 
 # revision identifiers, used by Alembic.
@@ -132,6 +133,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    refuse_to_drop_rows(
+        "programme_item",
+        "ceremony",
+        "ceremony_series",
+        "venue",
+        "user_account",
+        "setting",
+    )
     with op.batch_alter_table('programme_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_programme_item_ceremony_id'))
 

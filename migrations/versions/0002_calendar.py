@@ -9,6 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import app.types  # noqa: F401  (custom column types appear in revisions)
+from app.database import refuse_to_drop_rows
 
 
 # revision identifiers, used by Alembic.
@@ -46,6 +47,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    refuse_to_drop_rows("staff_feed_link", "calendar_state")
     with op.batch_alter_table('ceremony', schema=None) as batch_op:
         batch_op.drop_column('published_at')
 

@@ -9,6 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import app.types  # noqa: F401  (custom column types appear in revisions)
+from app.database import refuse_to_drop_rows
 
 
 # revision identifiers, used by Alembic.
@@ -215,6 +216,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    refuse_to_drop_rows(
+        "delegation_member",
+        "wreath_group",
+        "invitation_policy",
+        "invitation",
+        "organisation_group",
+        "audit_entry",
+        "appointment",
+        "person",
+        "organisation",
+        "contact_group",
+    )
     with op.batch_alter_table('ceremony_series', schema=None) as batch_op:
         batch_op.drop_column('rsvp_days_before')
         batch_op.drop_column('default_wreath_groups')

@@ -9,6 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import app.types  # noqa: F401  (custom column types appear in revisions)
+from app.database import refuse_to_drop_rows
 
 
 # revision identifiers, used by Alembic.
@@ -34,6 +35,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    refuse_to_drop_rows("login_failure")
     with op.batch_alter_table('login_failure', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_failure_at'))
         batch_op.drop_index(batch_op.f('ix_login_failure_address'))

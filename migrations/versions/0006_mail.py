@@ -12,6 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import app.types
+from app.database import refuse_to_drop_rows
 
 
 revision = '0006'
@@ -92,6 +93,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    refuse_to_drop_rows("mail_text", "outbox_message")
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.drop_column('token_nonce')
     with op.batch_alter_table('ceremony', schema=None) as batch_op:

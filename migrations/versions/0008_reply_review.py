@@ -10,6 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import app.types
+from app.database import refuse_to_drop_rows
 
 
 revision = '0008'
@@ -63,6 +64,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    refuse_to_drop_rows("reply_review")
     with op.batch_alter_table('reply_review', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reply_review_status'))
         batch_op.drop_index(batch_op.f('ix_reply_review_invitation_id'))

@@ -1,0 +1,352 @@
+"""Staff logins against a real gunicorn in production mode (issue #12, Security 6, 7, 11)."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pyotp
+import pytest
+import redis
+from psycopg import sql
+
+from app.auth import throttle
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+# Redis database 1 (this suite's own number); its keys carry a fresh account each run.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    database = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'prod.sqlite'}"
+    env = {
+        **os.environ,
+        "EREVELD_INSTANCE_PATH": str(tmp_path / "instance"),
+        "EREVELD_ENV_NAME": "production",
+        "SECRET_KEY": "a-production-secret-key-that-is-long-enough-1234",
+        "DATABASE_URL": database,
+        "EREVELD_PUBLIC_BASE_URL": "https://ereveld.example",
+        "EREVELD_TRUSTED_HOSTS": '["ereveld.example", "127.0.0.1"]',
+        "EREVELD_PROXY_FIX_X_FOR": "1",
+    }
+    env.pop("TEST_DATABASE_URL", None)
+    return env | extra
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], *options: str) -> Iterator[tuple[str, Path]]:
+    """gunicorn as documented, on a free port; yields its address and its log file."""
+    port = free_port()
+    log = Path(env["EREVELD_INSTANCE_PATH"]).parent / f"gunicorn-{port}.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [
+                str(GUNICORN),
+                *(options or ("-w", "2")),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--forwarded-allow-ips",
+                "127.0.0.1",
+                "app.wsgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).close()  # noqa: S310
+                break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError(log.read_text()) from None
+                time.sleep(0.1)
+        yield base, log
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+# --- staff logins against gunicorn (issue #12, Security 6, 7, 11) ---------------------
+
+OWNER_PASSWORD = "the owner's own passphrase"
+CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+@contextlib.contextmanager
+def fresh_database(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the suite's kind, migrated by `flask db upgrade`."""
+    postgres = os.environ.get("TEST_DATABASE_URL")
+    if not postgres:
+        yield f"sqlite:///{tmp_path / 'staff.sqlite'}"
+        return
+    name = f"ereveld_deploy_{uuid.uuid4().hex[:10]}"
+    admin_url = re.sub(r"/[^/]*$", "/postgres", postgres)
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield re.sub(r"/[^/]*$", f"/{name}", postgres)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def flask(env: dict[str, str], *args: str, stdin: str = "") -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@contextlib.contextmanager
+def staff_instance(tmp_path: Path, *emails: str, **extra: str) -> Iterator[tuple[str, Path]]:
+    """Production gunicorn on a migrated database with these staff accounts."""
+    with fresh_database(tmp_path) as database:
+        env = production_env(
+            tmp_path,
+            DATABASE_URL=database,
+            EREVELD_ARGON2_MEMORY_COST="8192",  # 8 MiB: fifteen at once must fit anywhere
+            **extra,
+        )
+        flask(env, "db", "upgrade")
+        for email in emails:
+            flask(
+                env,
+                "users",
+                "create",
+                email,
+                "--role",
+                "planner",
+                "--password-stdin",
+                stdin=OWNER_PASSWORD + "\n",
+            )
+        with gunicorn(env, "-w", "2", "--threads", "8") as running:
+            yield running
+
+
+def checked(log: Path) -> int:
+    """How many passwords the app verified with Argon2, by its log."""
+    return log.read_text(errors="replace").count("login: password checked")
+
+
+class Browser:
+    """One browser: its cookies, its address (as the proxy reports it), no redirects."""
+
+    def __init__(self, base: str, address: str | None = None, https: bool = False) -> None:
+        self.port = int(base.rsplit(":", 1)[1])
+        self.address = address
+        self.https = https
+        self.cookies: dict[str, str] = {}
+        self.set_cookies: list[str] = []
+
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        headers = {"Host": "ereveld.example"}
+        if self.address:
+            headers["X-Forwarded-For"] = self.address
+        if self.https:
+            headers["X-Forwarded-Proto"] = "https"
+            headers["Referer"] = "https://ereveld.example/login"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = urllib.parse.urlencode(form).encode() if form is not None else None
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                self.set_cookies.append(header)
+                name, _, rest = header.partition("=")
+                value = rest.split(";", 1)[0]
+                if value and "Max-Age=0" not in header:
+                    self.cookies[name] = value
+                else:
+                    self.cookies.pop(name, None)
+            return response.status, dict(response.headers), text
+        finally:
+            connection.close()
+
+    def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, dict[str, str], str]:
+        status, _headers, page = self.request("GET", path)
+        token = CSRF.search(page)
+        assert token is not None, (status, page[:300])
+        return self.request("POST", path, {"csrf_token": token.group(1), **fields})
+
+    def log_in(self, email: str, password: str, secret: str | None = None) -> tuple[int, str]:
+        status, headers, _page = self.post_form("/login", {"email": email, "password": password})
+        if status == 302 and headers["Location"].endswith("/login/code") and secret:
+            code = pyotp.TOTP(secret).at(time.time() + 30)  # the next step: never used yet
+            status, headers, _page = self.post_form("/login/code", {"code": code})
+        return status, headers.get("Location", "")
+
+
+def test_secure_cookies(tmp_path: Path) -> None:
+    """Issue #12, Security 11: __Host- cookies (Secure, Path=/, no Domain) in production."""
+    with staff_instance(tmp_path, "cookies@example.org") as (base, _log):
+        browser = Browser(base, https=True)
+        assert browser.log_in("cookies@example.org", OWNER_PASSWORD) == (302, "/staff/ceremonies")
+    names = {header.split("=", 1)[0] for header in browser.set_cookies}
+    assert names == {"__Host-session", "__Host-ereveld_device"}
+    for header in browser.set_cookies:
+        attributes = [part.strip().lower() for part in header.split(";")[1:]]
+        assert "secure" in attributes
+        assert "httponly" in attributes
+        assert "path=/" in attributes
+        assert "samesite=lax" in attributes
+        assert not any(part.startswith("domain") for part in attributes)
+
+
+def test_a_flood_slows_the_flood_not_the_owner(tmp_path: Path) -> None:
+    """Issue #12, Security 6: five wrong passwords from anywhere locked the owner out.
+
+    A flood of wrong passwords for the owner's account comes from ever new addresses
+    (as the proxy reports them). While it goes on, the owner's browser, which logged in
+    before, gets in with the right password and code at its first try; the flood meets
+    waits, and only a few of its guesses ever reach Argon2.
+    """
+    owner = "owner@example.org"
+    with staff_instance(tmp_path, owner) as (base, log):
+        laptop = Browser(base, address="192.0.2.10")
+        assert laptop.log_in(owner, OWNER_PASSWORD) == (302, "/staff/ceremonies")
+        page = laptop.request("GET", "/staff/account/two-factor?lang=en")[2]
+        secret, token = re.search(r"type this key: ([A-Z2-7]+)", page), CSRF.search(page)
+        assert secret is not None
+        assert token is not None
+        code = pyotp.TOTP(secret.group(1)).now()
+        form = {"csrf_token": token.group(1), "action": "enable", "code": code}
+        enabled = laptop.request("POST", "/staff/account/two-factor", form)
+        assert enabled[0] == 302
+        # Logged out (the session cookie gone), the device cookie stays.
+        laptop.cookies = {k: v for k, v in laptop.cookies.items() if "device" in k}
+        before = checked(log)
+
+        stop = threading.Event()
+        answers: list[int] = []
+        lock = threading.Lock()
+
+        def flood(worker: int) -> None:
+            attacker = Browser(base)
+            status, _h, page = attacker.request("GET", "/login")
+            token = CSRF.search(page)
+            assert token is not None
+            for number in range(400):  # bounded; stopped long before
+                if stop.is_set():
+                    return
+                attacker.address = f"10.{worker}.{number // 250}.{number % 250 + 1}"
+                status, _h, _p = attacker.request(
+                    "POST",
+                    "/login",
+                    {"csrf_token": token.group(1), "email": owner, "password": f"guess {number}"},
+                )
+                with lock:
+                    answers.append(status)
+
+        threads = [threading.Thread(target=flood, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        try:
+            for _ in range(600):  # until the flood fills the account's shared lane
+                with lock:
+                    if answers.count(429) >= 20:
+                        break
+                time.sleep(0.05)
+            # A browser the account does not know, even at the owner's own address, now
+            # waits: the flood has used up what unknown browsers may try.
+            stranger = Browser(base, address="192.0.2.10")
+            assert stranger.log_in(owner, OWNER_PASSWORD)[0] == 429
+            # The owner's own browser: straight in, password and code, first try.
+            assert laptop.log_in(owner, OWNER_PASSWORD, secret.group(1)) == (
+                302,
+                "/staff/ceremonies",
+            )
+            assert laptop.request("GET", "/staff/ceremonies")[0] == 200
+            with lock:
+                sent_while_owner_logged_in = len(answers)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=120)
+    assert len(answers) > sent_while_owner_logged_in or len(answers) >= 100  # still going
+    refused = answers.count(429)
+    assert answers.count(400) + refused == len(answers)  # wrong or waiting, nothing else
+    assert refused > len(answers) / 2  # the flood mostly waits
+    # Argon2 ran for the owner's login, and for the flood only as often as the lanes let
+    # it: the account's shared lane, per 30-second window.
+    assert checked(log) - before - 1 <= answers.count(400)
+    assert answers.count(400) <= throttle.ACCOUNT.free * 3
+
+
+@pytest.mark.parametrize("store", ["database", "redis"])
+def test_parallel_guesses_are_counted_before_hashing(tmp_path: Path, store: str) -> None:
+    """Issue #12, Security 7: fifteen parallel guesses were all evaluated."""
+    email = f"parallel-{uuid.uuid4().hex[:8]}@example.org"
+    extra = {"EREVELD_LOGIN_THROTTLE_REDIS_URL": REDIS_URL} if store == "redis" else {}
+    if store == "redis":  # lanes of an earlier run (this address) must not count
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter("ereveld:login:*"):
+            client.delete(key)
+    with staff_instance(tmp_path, email, **extra) as (base, log):
+        browsers = [Browser(base, address="198.51.100.7") for _ in range(15)]
+        tokens = []
+        for browser in browsers:
+            page = browser.request("GET", "/login")[2]
+            token = CSRF.search(page)
+            assert token is not None
+            tokens.append(token.group(1))
+        before = checked(log)
+        start = threading.Barrier(15)
+        statuses: list[int] = []
+
+        def guess(number: int) -> None:
+            start.wait()
+            status, _h, _p = browsers[number].request(
+                "POST",
+                "/login",
+                {"csrf_token": tokens[number], "email": email, "password": f"guess {number}"},
+            )
+            statuses.append(status)
+
+        threads = [threading.Thread(target=guess, args=(n,)) for n in range(15)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        evaluated = checked(log) - before
+    assert sorted(set(statuses)) == [400, 429]
+    assert statuses.count(400) == evaluated
+    assert evaluated <= throttle.PAIR.free
