@@ -39,7 +39,7 @@ from app.extensions import db
 from app.i18n import current_language
 from app.invitations.models import Invitation, InvitationKind
 from app.invitations.services import Actor, invitations_of
-from app.views import commit, edition_or_404
+from app.views import edition_or_404
 
 
 def _language() -> str:
@@ -117,12 +117,12 @@ def letters(slug: str) -> str | Response | tuple[str, int]:
             abort(403)
         if not form.validate_on_submit():
             return render_template("documents/letters.html", ceremony=ceremony, form=form), 400
+        nonces: dict[int, str] | None = None
         if form.action.data == "send":
-            mailing = send_by_letter(
-                db.session, ceremony, _actor(), reissue=bool(form.reissue.data)
-            )
-            if not commit():
-                abort(409)
+            # Nothing is marked sent here: the batch marks each invitation as its letter
+            # is written (SendLedger), so a batch that fails half-way sent only half.
+            mailing = send_by_letter(db.session, ceremony, reissue=bool(form.reissue.data))
+            nonces = mailing.nonces
             pairs = [(letter.invitation.id, letter.url) for letter in mailing.letters]
             for invitation, reason in mailing.skipped:
                 flash(
@@ -142,7 +142,9 @@ def letters(slug: str) -> str | Response | tuple[str, int]:
         if not pairs:
             flash(_("No invitation needs a letter now."), "success")
             return redirect(url_for("documents.letters", slug=slug))
-        job = start_job(app_object(), pairs, form.layout.data or "letter", slug)
+        job = start_job(
+            app_object(), pairs, form.layout.data or "letter", slug, nonces=nonces, actor=_actor()
+        )
         return redirect(url_for("documents.letter_job", job_id=job))
     return render_template("documents/letters.html", ceremony=ceremony, form=form)
 
@@ -153,7 +155,9 @@ def letter_job(job_id: str) -> str:
     status = read_status(app_object(), job_id)
     if status is None:
         abort(404)
-    return render_template("documents/job.html", job_id=job_id, status=status)
+    return render_template(
+        "documents/job.html", job_id=job_id, status=status, again=LettersForm(formdata=None)
+    )
 
 
 def _edition_of(job_id: str) -> str:
