@@ -735,3 +735,36 @@ def test_a_batch_whose_process_died_shows_failed(
     assert "the process making the letters stopped" in page
     before = check_failed_job(app, client, folder.name, page, tmp_path)
     start_again(app, client, page, before)
+
+
+def test_two_sends_at_once_print_each_link_once(
+    app: Flask,
+    client: FlaskClient,
+    login: Callable[[Role], User],
+    invited: list[Invitation],
+    tmp_path: Path,
+) -> None:
+    """Send pressed twice: the second batch, planned before the first had sent anything,
+    waits its turn and then prints nothing (a letter of it would carry a dead link)."""
+    app.config.update(LETTER_JOBS_INLINE=False, LETTER_JOBS_AT_ONCE=1)
+    login(Role.PLANNER)
+    jobs_started = [
+        client.post(
+            "/staff/ceremonies/2031-9-mei/letters", data={"layout": "letter", "action": "send"}
+        )
+        .headers["Location"]
+        .rsplit("/", 1)[1]
+        for _ in range(2)
+    ]
+    statuses = [wait(app, job_id) for job_id in jobs_started]
+    assert [(s.error, s.finished) for s in statuses if s is not None] == [("", True)] * 2
+    assert sorted(s.total for s in statuses if s is not None) == [0, 2]
+    (first,) = [j for j, s in zip(jobs_started, statuses, strict=True) if s and s.total == 2]
+    with client.get(f"/staff/letter-jobs/{first}/letters.zip") as archive:
+        data = archive.data
+    with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+        for name in bundle.namelist():
+            if name != "combined.pdf":
+                (tmp_path / name).write_bytes(bundle.read(name))
+                token = printed_token(tmp_path / name, tmp_path)
+                assert invitation_for_token(db.session, token) is not None

@@ -14,6 +14,7 @@ from app.documents.letters import (
     Letter,
     SendLedger,
     chosen_invitations,
+    commit_keeping_loaded,
     failure_cause,
     outcome,
     render_letters,
@@ -75,7 +76,7 @@ def letters_command(
             mailing,
             Actor(label="command line"),
             out,
-            db.session.commit,
+            commit_keeping_loaded(db.session),
             every=int(current_app.config.get("LETTER_COMMIT_EVERY", 20)),
         )
     else:

@@ -43,6 +43,7 @@ from app.documents.letters import (
     Letter,
     Mailing,
     SendLedger,
+    commit_keeping_loaded,
     failure_cause,
     file_name,
     render_letters,
@@ -195,12 +196,15 @@ def start_job(
     edition: str,
     *,
     nonces: dict[int, str] | None = None,
+    versions: dict[int, int] | None = None,
     actor: Actor | None = None,
 ) -> str:
     """Render (invitation id, url) letters in a thread; returns the job's id.
 
     With ``nonces`` (from letters.send_by_letter) the batch sends: each invitation is
-    marked sent, with its letter's link, once its letter is written (SendLedger).
+    marked sent, with its letter's link, once its letter is written (SendLedger). An
+    invitation changed since ``versions`` were read (another batch sent it while this
+    one waited its turn) gets no letter.
     """
     _sweep(app)
     job_id = secrets.token_urlsafe(16)
@@ -225,6 +229,7 @@ def start_job(
             layout=layout,
         ),
         nonces,
+        versions or {},
         actor or Actor(label="web"),
     )
     job.save()
@@ -294,6 +299,7 @@ class _Job:
     layout: str
     status: JobStatus
     nonces: dict[int, str] | None
+    versions: dict[int, int]
     actor: Actor
 
     def save(self) -> None:
@@ -317,7 +323,7 @@ class _Job:
                             Mailing(loaded, [], self.nonces),
                             self.actor,
                             output,
-                            db.session.commit,
+                            commit_keeping_loaded(db.session),
                             every=int(app.config.get("LETTER_COMMIT_EVERY", 20)),
                             committed=lambda done: self._committed(loaded, done),
                         )
@@ -360,7 +366,15 @@ class _Job:
                 )
             )
         }
-        return [Letter(found[i], url) for i, url in self.letters if i in found]
+        loaded = [
+            Letter(found[i], url)
+            for i, url in self.letters
+            if i in found and self.versions.get(i, found[i].version) == found[i].version
+        ]
+        if len(loaded) != self.status.total:
+            self.status.total = len(loaded)
+            self.save()
+        return loaded
 
     def _progress(self, done: int) -> None:
         self.status.done = done

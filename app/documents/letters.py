@@ -25,6 +25,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from PIL import Image
+from sqlalchemy.orm import scoped_session
 
 from app.ceremonies.models import Ceremony
 from app.ceremonies.services import slugify
@@ -367,6 +368,7 @@ class Mailing:
     letters: list[Letter]
     skipped: list[tuple[Invitation, str]]
     nonces: dict[int, str] = field(default_factory=dict)
+    versions: dict[int, int] = field(default_factory=dict)  # as planned, by invitation id
 
 
 REISSUABLE = (InvitationStatus.SENT, InvitationStatus.VIEWED, InvitationStatus.NO_REPLY)
@@ -391,6 +393,7 @@ def send_by_letter(
     letters: list[Letter] = []
     skipped: list[tuple[Invitation, str]] = []
     nonces: dict[int, str] = {}
+    versions: dict[int, int] = {}
     for invitation in invitations_of(session, ceremony):
         if invitation.kind == InvitationKind.PROXY:
             continue
@@ -406,8 +409,9 @@ def send_by_letter(
             continue
         nonce = new_nonce()
         nonces[invitation.id] = nonce
+        versions[invitation.id] = invitation.version
         letters.append(Letter(invitation, personal_url(token_for(nonce))))
-    return Mailing(letters, skipped, nonces)
+    return Mailing(letters, skipped, nonces, versions)
 
 
 def chosen_invitations(session: DbSession, ceremony: Ceremony, wanted: Sequence[str]) -> list[int]:
@@ -507,6 +511,23 @@ class SendLedger:
             self.session.rollback()
             self.pending = []
             current_app.logger.exception("letters on disk could not be marked sent")
+
+
+def commit_keeping_loaded(session: DbSession) -> Callable[[], None]:
+    """A commit for SendLedger that leaves the batch's invitations loaded: expired by
+    every commit, each later letter reloaded its invitation, organisation, addressee and
+    edition one query at a time (a batch of 500 took nearly three times as long)."""
+    real = session() if isinstance(session, scoped_session) else session
+
+    def commit() -> None:
+        before = real.expire_on_commit
+        real.expire_on_commit = False
+        try:
+            real.commit()
+        finally:
+            real.expire_on_commit = before
+
+    return commit
 
 
 def failure_cause(error: BaseException) -> str:

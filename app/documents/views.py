@@ -118,11 +118,12 @@ def letters(slug: str) -> str | Response | tuple[str, int]:
         if not form.validate_on_submit():
             return render_template("documents/letters.html", ceremony=ceremony, form=form), 400
         nonces: dict[int, str] | None = None
+        versions: dict[int, int] = {}
         if form.action.data == "send":
             # Nothing is marked sent here: the batch marks each invitation as its letter
             # is written (SendLedger), so a batch that fails half-way sent only half.
             mailing = send_by_letter(db.session, ceremony, reissue=bool(form.reissue.data))
-            nonces = mailing.nonces
+            nonces, versions = mailing.nonces, mailing.versions
             pairs = [(letter.invitation.id, letter.url) for letter in mailing.letters]
             for invitation, reason in mailing.skipped:
                 flash(
@@ -143,7 +144,13 @@ def letters(slug: str) -> str | Response | tuple[str, int]:
             flash(_("No invitation needs a letter now."), "success")
             return redirect(url_for("documents.letters", slug=slug))
         job = start_job(
-            app_object(), pairs, form.layout.data or "letter", slug, nonces=nonces, actor=_actor()
+            app_object(),
+            pairs,
+            form.layout.data or "letter",
+            slug,
+            nonces=nonces,
+            versions=versions,
+            actor=_actor(),
         )
         return redirect(url_for("documents.letter_job", job_id=job))
     return render_template("documents/letters.html", ceremony=ceremony, form=form)
