@@ -768,3 +768,27 @@ def test_two_sends_at_once_print_each_link_once(
                 (tmp_path / name).write_bytes(bundle.read(name))
                 token = printed_token(tmp_path / name, tmp_path)
                 assert invitation_for_token(db.session, token) is not None
+
+
+def test_the_web_reissues_only_the_chosen_invitations(
+    client: FlaskClient, login: Callable[[Role], User], invited: list[Invitation]
+) -> None:
+    login(Role.PLANNER)
+    address = "/staff/ceremonies/2031-9-mei/letters"
+    assert client.post(address, data={"action": "send", "layout": "letter"}).status_code == 302
+    before = sent_tokens()
+    assert len(before) == 2
+    refused = client.post(
+        address, data={"action": "send", "layout": "letter", "reissue": "Gemeente Leusden\nNobody"}
+    )
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "Nobody" in page.split("</textarea>")[0].rsplit("<textarea", 1)[1]  # kept
+    assert 'aria-invalid="true"' in page
+    assert sent_tokens() == before
+    again = client.post(
+        address, data={"action": "send", "layout": "letter", "reissue": " gemeente leusden \n"}
+    )
+    assert again.status_code == 302
+    after = sent_tokens()
+    assert {i for i in before if before[i] != after[i]} == {invited[1].id}

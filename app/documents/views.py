@@ -25,7 +25,14 @@ from app.ceremonies.models import Ceremony
 from app.documents import bp
 from app.documents.forms import LettersForm
 from app.documents.jobs import carries_links, read_status, result_path, start_job
-from app.documents.letters import LAYOUTS, Letter, file_name, render_letter, send_by_letter
+from app.documents.letters import (
+    LAYOUTS,
+    Letter,
+    chosen_invitations,
+    file_name,
+    render_letter,
+    send_by_letter,
+)
 from app.documents.lists import (
     CardLayout,
     ListError,
@@ -38,7 +45,7 @@ from app.documents.services import PROGRAMME_LANGUAGES, programme_pdf
 from app.extensions import db
 from app.i18n import current_language
 from app.invitations.models import Invitation, InvitationKind
-from app.invitations.services import Actor, invitations_of
+from app.invitations.services import Actor, InvitationError, invitations_of
 from app.views import edition_or_404
 
 
@@ -122,7 +129,12 @@ def letters(slug: str) -> str | Response | tuple[str, int]:
         if form.action.data == "send":
             # Nothing is marked sent here: the batch marks each invitation as its letter
             # is written (SendLedger), so a batch that fails half-way sent only half.
-            mailing = send_by_letter(db.session, ceremony, reissue=bool(form.reissue.data))
+            try:
+                chosen = chosen_invitations(db.session, ceremony, form.reissue_names())
+            except InvitationError as error:
+                form.reissue.errors = [*form.reissue.errors, str(error.message)]
+                return render_template("documents/letters.html", ceremony=ceremony, form=form), 400
+            mailing = send_by_letter(db.session, ceremony, reissue=chosen)
             nonces, versions = mailing.nonces, mailing.versions
             pairs = [(letter.invitation.id, letter.url) for letter in mailing.letters]
             for invitation, reason in mailing.skipped:
