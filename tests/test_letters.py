@@ -563,6 +563,17 @@ def test_reissue_changes_only_the_chosen_links(
     assert {int(p.name[:5]) for p in letters_in(again)} == {c.id for c in chosen}
     for path in letters_in(again):
         assert invitation_for_token(db.session, printed_token(path, tmp_path)) is not None
+    # An invitation that has been answered keeps its link, and the command says so.
+    answered = db.session.get(Invitation, thirty_one[7].id)
+    assert answered is not None
+    answered.status = InvitationStatus.ACCEPTED
+    db.session.commit()
+    result = runner.invoke(
+        args=["documents", "letters", SLUG, "--send", "--out", str(again),
+              "--reissue", str(thirty_one[7].id)]
+    )  # fmt: skip
+    assert "it has been answered; its link stays." in result.output
+    assert "No invitation needs a letter." in result.output
     # A name that matches nothing (or several) changes nothing and says so.
     for wrong in ("Nobody", "guest"):
         refused = runner.invoke(

@@ -401,6 +401,8 @@ def send_by_letter(
         if invitation.status != InvitationStatus.DRAFT and not (
             chosen and invitation.status in REISSUABLE
         ):
+            if chosen:  # asked for by name: say why nothing comes of it
+                skipped.append((invitation, _("it has been answered; its link stays.")))
             continue
         try:
             check_may_go_out(session, invitation)
