@@ -127,12 +127,18 @@ def read_status(app: Flask, job_id: str) -> JobStatus | None:
 
 def _fail_dead(folder: Path, status: JobStatus) -> JobStatus:
     """A job whose process died (a killed or restarted web worker): failed, its scraps
-    gone, and the letters that were marked sent kept for download."""
-    status.sent = len(_sent_names(folder))
-    status.finished, status.queued = True, False
-    status.error, status.cause = INTERRUPTED, ""
-    _write_status(folder, **asdict(status))
-    _salvage(folder)
+    gone, and the letters that were marked sent kept for download. Under a lock: two
+    pages that find it dead at once must not zip and remove the letters together."""
+    with (folder / "salvage.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        status = JobStatus(**json.loads((folder / "status.json").read_text()))
+        if status.finished:  # the other page did it
+            return status
+        status.sent = len(_sent_names(folder))
+        status.finished, status.queued = True, False
+        status.error, status.cause = INTERRUPTED, ""
+        _salvage(folder)
+        _write_status(folder, **asdict(status))
     return status
 
 
