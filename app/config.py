@@ -100,6 +100,10 @@ class Config:
     LETTER_RENDER_NICE = 10
     LETTER_RENDER_TIMEOUT = 120.0
     LETTER_JOBS_AT_ONCE = 1
+    # Invitations marked sent per commit as their letters land on disk: a commit per
+    # letter doubled the time of a batch of 500; a killed batch loses at most these marks
+    # (those letters are made again, with new links, by the next run).
+    LETTER_COMMIT_EVERY = 20
 
     WTF_CSRF_TIME_LIMIT: int | None = None  # a long edit should not lose its token
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024

@@ -5,15 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.cli import edition_for_command
-from app.documents.letters import LAYOUTS, Letter, render_letters, send_by_letter
+from app.documents.letters import (
+    LAYOUTS,
+    Letter,
+    SendLedger,
+    chosen_invitations,
+    commit_keeping_loaded,
+    failure_cause,
+    outcome,
+    render_letters,
+    send_by_letter,
+)
 from app.documents.lists import LIST_LANGUAGES, CardLayout, ListKind, printed_list
 from app.documents.workers import RenderError
 from app.extensions import db
 from app.invitations.models import InvitationKind
-from app.invitations.services import Actor, invitations_of
+from app.invitations.services import Actor, InvitationError, invitations_of
 
 documents_cli = AppGroup("documents", help="Printed documents.")
 
@@ -29,20 +40,45 @@ documents_cli = AppGroup("documents", help="Printed documents.")
 )
 @click.option("--layout", type=click.Choice(LAYOUTS), default="letter", show_default=True)
 @click.option(
-    "--send", is_flag=True, help="Issue personal links and mark drafts sent (default: a preview)."
+    "--send",
+    is_flag=True,
+    help="Issue personal links and mark drafts sent, each once its letter is written"
+    " (default: a preview). Run again after a failure: it does the rest.",
 )
 @click.option(
-    "--reissue", is_flag=True, help="With --send: also invitations already sent, with a new link."
+    "--reissue",
+    "reissue",
+    multiple=True,
+    metavar="INVITATION",
+    help="With --send: this invitation, already sent, gets a letter with a new link (the old"
+    " link stops working). An id or the name of its organisation or addressee; repeatable.",
 )
-def letters_command(edition_slug: str, out: Path, layout: str, send: bool, reissue: bool) -> None:
+def letters_command(
+    edition_slug: str, out: Path, layout: str, send: bool, reissue: tuple[str, ...]
+) -> None:
     """One PDF per invitation of EDITION_SLUG, and combined.pdf for the printer."""
     ceremony = edition_for_command(edition_slug)
+    ledger: SendLedger | None = None
+    if reissue and not send:
+        raise click.UsageError("--reissue goes with --send.")
     if send:
-        mailing = send_by_letter(db.session, ceremony, Actor(label="command line"), reissue=reissue)
-        db.session.commit()
-        letters = mailing.letters
+        try:
+            chosen = chosen_invitations(db.session, ceremony, reissue)
+        except InvitationError as error:
+            raise click.ClickException(str(error.message)) from error
+        mailing = send_by_letter(db.session, ceremony, reissue=chosen)
         for invitation, reason in mailing.skipped:
             click.echo(f"skipped {invitation.organisation.name}: {reason}", err=True)
+        letters = mailing.letters
+        out.mkdir(parents=True, exist_ok=True)
+        ledger = SendLedger(
+            db.session,
+            mailing,
+            Actor(label="command line"),
+            out,
+            commit_keeping_loaded(db.session),
+            every=int(current_app.config.get("LETTER_COMMIT_EVERY", 20)),
+        )
     else:
         letters = [
             Letter(i, None)
@@ -55,10 +91,24 @@ def letters_command(edition_slug: str, out: Path, layout: str, send: bool, reiss
     with click.progressbar(length=len(letters), label="Rendering letters") as bar:
         try:
             batch = render_letters(
-                letters, layout, out, lambda done: bar.update(done - bar.pos), keep_workers=False
+                letters,
+                layout,
+                out,
+                lambda done: bar.update(done - bar.pos),
+                keep_workers=False,
+                sink=ledger,
             )
-        except RenderError as error:
-            raise click.ClickException(str(error)) from error
+        except (RenderError, OSError) as error:
+            if ledger is None:
+                raise click.ClickException(failure_cause(error)) from error
+            ledger.close()
+            raise click.ClickException(outcome(ledger, failure_cause(error))) from error
+        finally:
+            if ledger is not None:
+                ledger.close()  # also on Ctrl-C: what is on disk counts as sent
+    if ledger is not None:
+        for invitation, reason in ledger.refused:
+            click.echo(f"not sent {invitation.organisation.name}: {reason}", err=True)
     click.echo(f"{len(batch.each)} letters and combined.pdf written to {out}")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField
+from wtforms import RadioField
+from wtforms.validators import Length
 
-from app.forms import choices
+from app.forms import LongTextField, choices
 
 
 class LettersForm(FlaskForm):
@@ -27,6 +28,16 @@ class LettersForm(FlaskForm):
         default="preview",
         validate_choice=True,
     )
-    reissue = BooleanField(
-        _l("Also print invitations already sent, with a new link (the old one stops working)")
+    # Chosen, never all at once: a new link breaks the one in a letter or email that may
+    # already have arrived.
+    reissue = LongTextField(
+        _l(
+            "With Send, also these invitations already sent, with a new link (their old link"
+            " stops working): one a line, by number or by the name of the organisation or"
+            " addressee"
+        ),
+        validators=[Length(max=5000)],
     )
+
+    def reissue_names(self) -> list[str]:
+        return [line.strip() for line in (self.reissue.data or "").splitlines() if line.strip()]

@@ -12,11 +12,12 @@ from __future__ import annotations
 import base64
 import io
 import os
+import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pikepdf
 import zxingcpp
@@ -24,23 +25,26 @@ from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from PIL import Image
+from sqlalchemy.orm import scoped_session
 
 from app.ceremonies.models import Ceremony
 from app.ceremonies.services import slugify
-from app.documents.pdf import Chunk, write_atomically, write_chunk
+from app.documents.pdf import Chunk, sync_folder, write_atomically, write_chunk
 from app.documents.services import renderer
-from app.documents.workers import pool_for
+from app.documents.workers import RenderError, pool_for
 from app.extensions import DbSession
 from app.i18n import ordinal_commemoration
 from app.invitations.models import Invitation, InvitationKind, InvitationStatus
 from app.invitations.services import (
     Actor,
     InvitationError,
+    check_may_go_out,
     invitations_of,
     mark_sent,
     new_link,
     personal_url,
 )
+from app.invitations.tokens import new_nonce, token_for
 from app.types import local_today
 
 LAYOUTS = ("letter", "card")
@@ -257,6 +261,27 @@ class PrinterCopy:
         self._close()
 
 
+class LetterSink(Protocol):
+    """Told of each letter whose PDF is on disk (by its index in the batch), and once all
+    are (before the printer's PDF is written): SendLedger."""
+
+    def written(self, index: int) -> None: ...
+
+    def settle(self) -> None: ...
+
+
+def clear_scraps(out: Path) -> None:
+    """Remove what an interrupted batch left in ``out``: temporary files of letters and
+    the printer's scratch folders (a killed process cleans up nothing itself)."""
+    if not out.is_dir():
+        return
+    for path in out.iterdir():
+        if path.name.startswith(".printer-") and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.name.endswith(".tmp") and path.is_file():
+            path.unlink(missing_ok=True)
+
+
 def render_letters(
     letters: Sequence[Letter],
     layout: str,
@@ -264,6 +289,7 @@ def render_letters(
     progress: Callable[[int], None] | None = None,
     *,
     keep_workers: bool = True,
+    sink: LetterSink | None = None,
 ) -> LetterBatch:
     """Every letter's PDF and ``combined.pdf`` into the folder ``out``.
 
@@ -273,9 +299,10 @@ def render_letters(
     printer's PDF. Files are written as they are made, so a batch of any size stays
     small in memory. A failing or dying worker raises RenderError. Without
     ``keep_workers`` (a command's one batch) the workers end before the printer's PDF
-    is saved instead of holding memory.
+    is saved instead of holding memory. ``sink`` hears of each letter on disk.
     """
     out.mkdir(parents=True, exist_ok=True)
+    clear_scraps(out)
     largest = max(int(current_app.config.get("LETTER_CHUNK_SIZE", 15)), 1)
     each = [out / file_name(letter, layout) for letter in letters]
     workers = render_worker_count()
@@ -296,9 +323,12 @@ def render_letters(
     with tempfile.TemporaryDirectory(dir=out, prefix=".printer-") as scratch:
         printer = PrinterCopy(each, Path(scratch))
         done = 0
+        index_of = {str(path): index for index, path in enumerate(each)}
 
         def finished(path: str) -> None:
             nonlocal done
+            if sink is not None:
+                sink.written(index_of[path])
             printer.add(path)
             done += 1
             if progress is not None:
@@ -319,6 +349,8 @@ def render_letters(
             pdf = renderer()
             for chunk in chunks():
                 write_chunk(pdf, chunk, finished)
+        if sink is not None:
+            sink.settle()
         lang = letters[0].invitation.language if letters else "nl"
         printer.save(combined, title="Invitations", lang=lang)
     return LetterBatch(combined, each)
@@ -326,42 +358,199 @@ def render_letters(
 
 @dataclass
 class Mailing:
-    """The letters of one batch, and the invitations that could not go out (and why)."""
+    """The letters of one batch, and the invitations that could not go out (and why).
+
+    When the batch sends, ``nonces`` holds the seed of each letter's new link by
+    invitation id: nothing is changed in the database until a letter's PDF is on disk
+    (SendLedger).
+    """
 
     letters: list[Letter]
     skipped: list[tuple[Invitation, str]]
+    nonces: dict[int, str] = field(default_factory=dict)
+    versions: dict[int, int] = field(default_factory=dict)  # as planned, by invitation id
 
 
 REISSUABLE = (InvitationStatus.SENT, InvitationStatus.VIEWED, InvitationStatus.NO_REPLY)
 
 
 def send_by_letter(
-    session: DbSession, ceremony: Ceremony, actor: Actor, *, reissue: bool = False
+    session: DbSession,
+    ceremony: Ceremony,
+    *,
+    reissue: bool | Collection[int] = False,
 ) -> Mailing:
-    """Letters for an edition's invitations that go out now, each with a fresh link.
+    """Letters for an edition's invitations that go out now, each with a new link.
 
-    Drafts are marked sent. With ``reissue`` invitations already sent get a letter too,
-    with a new link: the link in an earlier letter or email then stops working. Replied
-    and proxy invitations get no letter. The tokens exist only in the returned letters:
-    the database keeps their hashes.
+    Drafts go out. ``reissue`` (True for all, or invitation ids) gives invitations already
+    sent a letter too, with a new link: the link in an earlier letter or email then stops
+    working. Replied and proxy invitations get no letter. Nothing changes here: each
+    invitation is marked sent, and its link issued, by SendLedger when its own letter is
+    on disk, so a batch cut short by a kill or a full disk leaves the others as they
+    were, and running it again does the rest. The tokens exist only in the letters: the
+    database keeps their hashes.
     """
     letters: list[Letter] = []
     skipped: list[tuple[Invitation, str]] = []
+    nonces: dict[int, str] = {}
+    versions: dict[int, int] = {}
     for invitation in invitations_of(session, ceremony):
         if invitation.kind == InvitationKind.PROXY:
             continue
+        chosen = reissue is True or (not isinstance(reissue, bool) and invitation.id in reissue)
+        if invitation.status != InvitationStatus.DRAFT and not (
+            chosen and invitation.status in REISSUABLE
+        ):
+            if chosen:  # asked for by name: say why nothing comes of it
+                skipped.append((invitation, _("it has been answered; its link stays.")))
+            continue
         try:
-            if invitation.status == InvitationStatus.DRAFT:
-                token = mark_sent(session, invitation, None, actor)
-                if token is None:  # a link was made before it was sent
-                    token = new_link(session, invitation, actor)
-            elif reissue and invitation.status in REISSUABLE:
-                token = new_link(session, invitation, actor)
-            else:
-                continue
+            check_may_go_out(session, invitation)
         except InvitationError as error:
             skipped.append((invitation, str(error.message)))
             continue
-        letters.append(Letter(invitation, personal_url(token)))
-    session.flush()
-    return Mailing(letters, skipped)
+        nonce = new_nonce()
+        nonces[invitation.id] = nonce
+        versions[invitation.id] = invitation.version
+        letters.append(Letter(invitation, personal_url(token_for(nonce))))
+    return Mailing(letters, skipped, nonces, versions)
+
+
+def chosen_invitations(session: DbSession, ceremony: Ceremony, wanted: Sequence[str]) -> list[int]:
+    """The ids of an edition's invitations named by id or by the name of their
+    organisation or addressee (any case); raises InvitationError naming what matches no
+    invitation, or several."""
+    invitations = invitations_of(session, ceremony)
+    ids: list[int] = []
+    for value in wanted:
+        key = value.strip().casefold()
+        found = [
+            i
+            for i in invitations
+            if str(i.id) == key
+            or i.organisation.name.casefold() == key
+            or (i.addressee is not None and i.addressee.full_name.casefold() == key)
+        ]
+        if len(found) != 1:
+            message = (
+                _("No invitation of this edition is %(name)s.", name=value)
+                if not found
+                else _("%(name)s names several invitations: give their ids.", name=value)
+            )
+            raise InvitationError(message)
+        ids.append(found[0].id)
+    return ids
+
+
+class SendLedger:
+    """Marks each letter's invitation sent, with the link its letter prints, once the
+    letter's PDF is on disk; commits in groups of ``every`` (a commit per letter made a
+    batch of 500 twice as slow), after syncing the folder, so that whatever happens to
+    the process, an invitation counts as sent only when its letter exists.
+
+    ``commit`` is the caller's (services never commit); ``committed`` hears of the
+    indexes of letters each commit made sent.
+    """
+
+    def __init__(
+        self,
+        session: DbSession,
+        mailing: Mailing,
+        actor: Actor,
+        out: Path,
+        commit: Callable[[], None],
+        *,
+        every: int = 20,
+        committed: Callable[[list[int]], None] | None = None,
+    ) -> None:
+        self.session = session
+        self.mailing = mailing
+        self.actor = actor
+        self.out = out
+        self.commit = commit
+        self.every = max(every, 1)
+        self.committed = committed
+        self.pending: list[int] = []
+        self.sent: list[int] = []
+        self.refused: list[tuple[Invitation, str]] = []
+
+    @property
+    def total(self) -> int:
+        return len(self.mailing.letters)
+
+    def written(self, index: int) -> None:
+        invitation = self.mailing.letters[index].invitation
+        nonce = self.mailing.nonces[invitation.id]
+        try:
+            if invitation.status == InvitationStatus.DRAFT:
+                mark_sent(self.session, invitation, None, self.actor, nonce=nonce)
+            else:
+                new_link(self.session, invitation, self.actor, nonce=nonce, flush=False)
+        except InvitationError as error:  # changed by someone else meanwhile
+            self.refused.append((invitation, str(error.message)))
+            return
+        self.pending.append(index)
+        if len(self.pending) >= self.every:
+            self.settle()
+
+    def settle(self) -> None:
+        """Commit the letters on disk that are not committed yet."""
+        if not self.pending:
+            return
+        sync_folder(self.out)
+        self.commit()
+        done, self.pending = self.pending, []
+        self.sent.extend(done)
+        if self.committed is not None:
+            self.committed(done)
+
+    def close(self) -> None:
+        """After a failure: keep what is on disk; an error here loses only those marks
+        (their letters are made again with new links by the next run)."""
+        try:
+            self.settle()
+        except Exception:
+            self.session.rollback()
+            self.pending = []
+            current_app.logger.exception("letters on disk could not be marked sent")
+
+
+def commit_keeping_loaded(session: DbSession) -> Callable[[], None]:
+    """A commit for SendLedger that leaves the batch's invitations loaded: expired by
+    every commit, each later letter reloaded its invitation, organisation, addressee and
+    edition one query at a time (a batch of 500 took nearly three times as long)."""
+    real = session() if isinstance(session, scoped_session) else session
+
+    def commit() -> None:
+        before = real.expire_on_commit
+        real.expire_on_commit = False
+        try:
+            real.commit()
+        finally:
+            real.expire_on_commit = before
+
+    return commit
+
+
+def failure_cause(error: BaseException) -> str:
+    """What stopped a batch, in the system's words where it gave some."""
+    if isinstance(error, RenderError):
+        return error.cause
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
+
+
+def outcome(ledger: SendLedger, cause: str) -> str:
+    """What a failed sending batch really did, for its error message."""
+    sent = len(ledger.sent)
+    return str(
+        _(
+            "%(sent)d of %(total)d letters written and marked sent; %(left)d not sent;"
+            " cause: %(cause)s; run again to finish.",
+            sent=sent,
+            total=ledger.total,
+            left=ledger.total - sent,
+            cause=cause,
+        )
+    )

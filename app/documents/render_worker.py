@@ -64,8 +64,13 @@ def serve(static_root: Path, requests: TextIO, answers: TextIO) -> None:
         try:
             chunk = pdf.Chunk(**json.loads(line))
             pages = pdf.write_chunk(renderer, chunk, lambda path: _answer(answers, {"done": path}))
+        except BrokenPipeError:
+            # The parent is gone (killed): no more letters, whose links nobody would issue.
+            return
         except Exception as error:  # reported to the parent, which fails the batch
-            _answer(answers, {"error": f"{type(error).__name__}: {error}"})
+            # The cause in words a planner can act on ("No space left on device").
+            cause = error.strerror if isinstance(error, OSError) and error.strerror else ""
+            _answer(answers, {"error": f"{type(error).__name__}: {error}", "cause": cause})
         else:
             _answer(answers, {"pages": pages})
         # A chunk's laid-out document is a web of cycles; freed now (while the parent

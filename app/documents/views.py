@@ -25,7 +25,14 @@ from app.ceremonies.models import Ceremony
 from app.documents import bp
 from app.documents.forms import LettersForm
 from app.documents.jobs import carries_links, read_status, result_path, start_job
-from app.documents.letters import LAYOUTS, Letter, file_name, render_letter, send_by_letter
+from app.documents.letters import (
+    LAYOUTS,
+    Letter,
+    chosen_invitations,
+    file_name,
+    render_letter,
+    send_by_letter,
+)
 from app.documents.lists import (
     CardLayout,
     ListError,
@@ -38,8 +45,8 @@ from app.documents.services import PROGRAMME_LANGUAGES, programme_pdf
 from app.extensions import db
 from app.i18n import current_language
 from app.invitations.models import Invitation, InvitationKind
-from app.invitations.services import Actor, invitations_of
-from app.views import commit, edition_or_404
+from app.invitations.services import Actor, InvitationError, invitations_of
+from app.views import edition_or_404
 
 
 def _language() -> str:
@@ -117,12 +124,18 @@ def letters(slug: str) -> str | Response | tuple[str, int]:
             abort(403)
         if not form.validate_on_submit():
             return render_template("documents/letters.html", ceremony=ceremony, form=form), 400
+        nonces: dict[int, str] | None = None
+        versions: dict[int, int] = {}
         if form.action.data == "send":
-            mailing = send_by_letter(
-                db.session, ceremony, _actor(), reissue=bool(form.reissue.data)
-            )
-            if not commit():
-                abort(409)
+            # Nothing is marked sent here: the batch marks each invitation as its letter
+            # is written (SendLedger), so a batch that fails half-way sent only half.
+            try:
+                chosen = chosen_invitations(db.session, ceremony, form.reissue_names())
+            except InvitationError as error:
+                form.reissue.errors = [*form.reissue.errors, str(error.message)]
+                return render_template("documents/letters.html", ceremony=ceremony, form=form), 400
+            mailing = send_by_letter(db.session, ceremony, reissue=chosen)
+            nonces, versions = mailing.nonces, mailing.versions
             pairs = [(letter.invitation.id, letter.url) for letter in mailing.letters]
             for invitation, reason in mailing.skipped:
                 flash(
@@ -142,7 +155,15 @@ def letters(slug: str) -> str | Response | tuple[str, int]:
         if not pairs:
             flash(_("No invitation needs a letter now."), "success")
             return redirect(url_for("documents.letters", slug=slug))
-        job = start_job(app_object(), pairs, form.layout.data or "letter", slug)
+        job = start_job(
+            app_object(),
+            pairs,
+            form.layout.data or "letter",
+            slug,
+            nonces=nonces,
+            versions=versions,
+            actor=_actor(),
+        )
         return redirect(url_for("documents.letter_job", job_id=job))
     return render_template("documents/letters.html", ceremony=ceremony, form=form)
 
@@ -153,7 +174,9 @@ def letter_job(job_id: str) -> str:
     status = read_status(app_object(), job_id)
     if status is None:
         abort(404)
-    return render_template("documents/job.html", job_id=job_id, status=status)
+    return render_template(
+        "documents/job.html", job_id=job_id, status=status, again=LettersForm(formdata=None)
+    )
 
 
 def _edition_of(job_id: str) -> str:

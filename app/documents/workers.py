@@ -32,7 +32,12 @@ WORKER_SCRIPT = Path(__file__).with_name("render_worker.py")
 
 
 class RenderError(RuntimeError):
-    """A render worker failed, died or stopped answering; the message says which."""
+    """A render worker failed, died or stopped answering; the message says which, and
+    ``cause`` the system's reason when there is one ("No space left on device")."""
+
+    def __init__(self, message: str, cause: str = "") -> None:
+        super().__init__(message)
+        self.cause = cause or message
 
 
 @dataclass
@@ -154,7 +159,9 @@ class RenderPool:
                 code = worker.process.wait()
                 raise RenderError(f"a render worker ended unexpectedly (exit code {code})")
             if "error" in answer:
-                raise RenderError(f"a render worker failed: {answer['error']}")
+                raise RenderError(
+                    f"a render worker failed: {answer['error']}", str(answer.get("cause", ""))
+                )
             worker.deadline = time.monotonic() + self.timeout
             if "done" in answer:
                 progress(str(answer["done"]))

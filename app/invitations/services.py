@@ -693,10 +693,24 @@ def _check_may_go_out(session: DbSession, invitation: Invitation) -> None:
         raise InvitationError(_l("A wreath by proxy is not sent: there is no letter and no link."))
 
 
+def check_may_go_out(session: DbSession, invitation: Invitation) -> None:
+    """Raises InvitationError unless the invitation may be sent (or, sent, get a new link)
+    now: what mark_sent and new_link check, without changing anything."""
+    _check_may_go_out(session, invitation)
+    if invitation.status == InvitationStatus.DRAFT:
+        check_deadline(invitation.ceremony, invitation.rsvp_deadline, invitation.kind)
+
+
 def mark_sent(
-    session: DbSession, invitation: Invitation, expected_version: int | None, actor: Actor
+    session: DbSession,
+    invitation: Invitation,
+    expected_version: int | None,
+    actor: Actor,
+    *,
+    nonce: str | None = None,
 ) -> str | None:
-    """A draft goes out: status sent, and a personal link if it had none (returned)."""
+    """A draft goes out: status sent, and a personal link if it had none (returned), or
+    the link of ``nonce`` (tokens.new_nonce) in place of any it had."""
     check_version(invitation.version, expected_version)
     _check_may_go_out(session, invitation)
     if invitation.status != InvitationStatus.DRAFT:
@@ -705,20 +719,35 @@ def mark_sent(
     before = _state(invitation)
     invitation.status = InvitationStatus.SENT
     invitation.sent_at = utcnow()
-    token = issue_token(invitation) if invitation.token_hash is None else None
+    token = (
+        issue_token(invitation, nonce)
+        if invitation.token_hash is None or nonce is not None
+        else None
+    )
     _changed(session, invitation, before, actor, "invitation.sent")
     if token is not None:
         _audit(session, actor, "invitation.link", "invitation", invitation.id)
     return token
 
 
-def new_link(session: DbSession, invitation: Invitation, actor: Actor) -> str:
-    """A new personal link; the old one stops working at once."""
+def new_link(
+    session: DbSession,
+    invitation: Invitation,
+    actor: Actor,
+    *,
+    nonce: str | None = None,
+    flush: bool = True,
+) -> str:
+    """A new personal link (from ``nonce`` when given); the old one stops working at once.
+
+    ``flush=False`` leaves the flush to a caller that changes many invitations at once.
+    """
     _check_may_go_out(session, invitation)
-    token = issue_token(invitation)
+    token = issue_token(invitation, nonce)
     invitation.updated_at = utcnow()
     _audit(session, actor, "invitation.link", "invitation", invitation.id)
-    session.flush()
+    if flush:
+        session.flush()
     return token
 
 

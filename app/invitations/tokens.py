@@ -50,9 +50,20 @@ def _secret() -> bytes:
     return str(secret).encode("utf-8")
 
 
-def issue_token(invitation: Invitation) -> str:
-    """A new personal link token; the previous one stops working at once."""
-    nonce = secrets.token_urlsafe(24)
+def new_nonce() -> str:
+    """The seed of a link not issued yet: a letter can print its link (``token_for``) and
+    the invitation takes it (``issue_token``) only once the letter is on disk."""
+    return secrets.token_urlsafe(24)
+
+
+def token_for(nonce: str) -> str:
+    return _derive(nonce)
+
+
+def issue_token(invitation: Invitation, nonce: str | None = None) -> str:
+    """A new personal link token (from ``nonce`` when given); the previous one stops
+    working at once."""
+    nonce = nonce or new_nonce()
     token = _derive(nonce)
     invitation.token_nonce = nonce
     invitation.token_hash = token_hash(token)
