@@ -292,19 +292,20 @@ def build_calendar(
     private: bool,
     page_url: Callable[[Ceremony], str | None],
     years: tuple[int, int],
+    subscription: bool = True,
 ) -> bytes:
-    """A complete VCALENDAR for a subscription feed or a download (no METHOD)."""
-    header = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        f"NAME:{ics.text(name)}",
-        f"X-WR-CALNAME:{ics.text(name)}",
-        "X-WR-TIMEZONE:Europe/Amsterdam",
-        f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}",
-        f"X-PUBLISHED-TTL:{REFRESH}",
-    ]
+    """A complete VCALENDAR for a subscription feed or a download (no METHOD).
+
+    A download (``subscription=False``, one edition's "add to my calendar") carries no
+    calendar name and no refresh hints: with them Outlook desktop opens the file as a new
+    calendar instead of adding the event to the user's own.
+    """
+    header = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN"]
+    if subscription:
+        header += [f"NAME:{ics.text(name)}", f"X-WR-CALNAME:{ics.text(name)}"]
+    header.append("X-WR-TIMEZONE:Europe/Amsterdam")
+    if subscription:
+        header += [f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}", f"X-PUBLISHED-TTL:{REFRESH}"]
     if source_url:
         header.append(f"SOURCE;VALUE=URI:{source_url}")
     editions = feed.editions

@@ -111,10 +111,27 @@ def stamp() -> datetime:
     return last_change(db.session, current_app.config["CALENDAR_STAMP_TTL"])
 
 
-def _feed(scope: FeedScope, *, name: str, filename: str, public_source: bool) -> Response:
+def canonical_url(endpoint: str, lang: str, **values: Any) -> str:
+    """This feed's own address: the configured base, the route, and ``lang`` when it is not
+    Dutch; nothing else of the request. Feeds are cached and shared by every subscriber,
+    so a stray query string or Host header of the first requester must not go into them."""
+    if lang != "nl":
+        values["lang"] = lang
+    return base_url() + url_for(endpoint, **values)
+
+
+def _feed(
+    scope: FeedScope,
+    *,
+    name: str,
+    filename: str,
+    source: str | None,
+    subscription: bool = True,
+) -> Response:
     """A feed from the cache, rendered only when its data changed since it was cached.
 
     Everything before the cache lookup is cheap on purpose: this runs for every poll.
+    ``source`` is the canonical address a subscriber uses (secret links never go in).
     """
     lang = feed_language()
     changed = stamp()
@@ -126,15 +143,17 @@ def _feed(scope: FeedScope, *, name: str, filename: str, public_source: bool) ->
             feed_editions(db.session, scope, year),
             lang=lang,
             name=name,
-            # The address a subscriber used; secret links never go into a feed.
-            source_url=request.url if public_source else None,
+            source_url=source,
             private=scope.private,
             page_url=page,
             years=(first_year(year), year + YEARS_AHEAD),
+            subscription=subscription,
         )
         return rendered(body, changed, feed_headers(filename=filename, personal=scope.private))
 
-    key: Hashable = (scope.key, lang, request.host, changed, year)
+    # Keyed on the base the links are made from, not on the Host header as sent: with
+    # PUBLIC_BASE_URL set, made-up hosts cannot multiply the entries either.
+    key: Hashable = (scope.key, lang, base_url(), changed, year)
     feed = feed_cache.get_or_render(key, render)
     return _serve(feed)
 
@@ -142,8 +161,9 @@ def _feed(scope: FeedScope, *, name: str, filename: str, public_source: bool) ->
 @bp.get("/calendar.ics")
 def public_feed() -> Response:
     """Every announced public edition of the past two years and the future."""
-    name = CALENDAR_NAMES[feed_language()]
-    return _feed(PUBLIC_FEED, name=name, filename="ereveld.ics", public_source=True)
+    lang = feed_language()
+    source = canonical_url("calendar.public_feed", lang)
+    return _feed(PUBLIC_FEED, name=CALENDAR_NAMES[lang], filename="ereveld.ics", source=source)
 
 
 @bp.get("/calendar/<series_slug>.ics")
@@ -154,12 +174,13 @@ def series_feed(series_slug: str) -> Response:
     lang = feed_language()
     name = f"{CALENDAR_NAMES[lang]}: {series.title(lang)}"
     scope = FeedScope(("series", series_slug), series_slug=series_slug)
-    return _feed(scope, name=name, filename=f"ereveld-{series_slug}.ics", public_source=True)
+    source = canonical_url("calendar.series_feed", lang, series_slug=series_slug)
+    return _feed(scope, name=name, filename=f"ereveld-{series_slug}.ics", source=source)
 
 
 @bp.get("/ceremonies/<slug>.ics")
 def edition_file(slug: str) -> Response:
-    """One edition, for "add to my calendar"."""
+    """One edition, for "add to my calendar": a single event, not a calendar of its own."""
     ceremony = db.session.scalar(
         sa.select(Ceremony).where(Ceremony.slug == slug, *public_conditions())
     )
@@ -167,7 +188,11 @@ def edition_file(slug: str) -> Response:
         abort(404)
     scope = FeedScope(("edition", slug), edition_slug=slug)
     return _feed(
-        scope, name=ceremony.title(feed_language()), filename=f"{slug}.ics", public_source=False
+        scope,
+        name=ceremony.title(feed_language()),
+        filename=f"{slug}.ics",
+        source=None,
+        subscription=False,
     )
 
 
@@ -180,7 +205,7 @@ def staff_feed(token: str) -> Response:
     scope = FeedScope(("staff",), private=True)
     lang = feed_language()
     name = f"{CALENDAR_NAMES[lang]} – {STAFF_WORD[lang]}"
-    return _feed(scope, name=name, filename="ereveld-staff.ics", public_source=False)
+    return _feed(scope, name=name, filename="ereveld-staff.ics", source=None)
 
 
 # --- subscribe page ---------------------------------------------------------------
@@ -277,7 +302,7 @@ def api_editions() -> Response | tuple[Response, int]:
         # The foundation's website reads this from the browser, from another origin.
         return rendered(body, changed, [*headers, ("Access-Control-Allow-Origin", "*")])
 
-    key: Hashable = ("json", year, request.host, changed, today)
+    key: Hashable = ("json", year, base_url(), changed, today)
     return _serve(feed_cache.get_or_render(key, render))
 
 
