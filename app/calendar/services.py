@@ -20,6 +20,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.http import http_date
 
@@ -240,6 +242,21 @@ def describe(
     return "\n".join(lines)
 
 
+def summary(ceremony: Ceremony, lang: str, *, cancelled: bool | None = None) -> str:
+    """The event's title; a cancelled edition's says so in the feed's language.
+
+    Outlook shows a cancelled event in a subscription as if it happens (it ignores
+    STATUS:CANCELLED): the word in the title is what its users see.
+    """
+    title = ceremony.title(lang)
+    if cancelled is None:
+        cancelled = ceremony.status == CeremonyStatus.CANCELLED
+    if not cancelled:
+        return title
+    with force_locale(lang):
+        return _("Cancelled: %(title)s", title=title)
+
+
 def location(venue: Venue) -> str:
     return f"{venue.name}, {venue.address}" if venue.address else venue.name
 
@@ -250,12 +267,18 @@ def edition_event(
     lang: str,
     private: bool,
     page_url: Callable[[Ceremony], str | None],
+    withdrawn: bool = False,
 ) -> bytes:
-    """One VEVENT; everything in it comes from stored data, so the bytes are stable."""
+    """One VEVENT; everything in it comes from stored data, so the bytes are stable.
+
+    A cancelled edition (or a ``withdrawn`` one, served as cancelled to whoever kept it)
+    says so in its title and takes no time in anyone's free/busy.
+    """
     url = page_url(ceremony)
     venue = ceremony.venue
     tzid = venue.timezone
     zone = ZoneInfo(tzid)
+    cancelled = withdrawn or ceremony.status == CeremonyStatus.CANCELLED
     props = [
         "BEGIN:VEVENT",
         f"UID:{ics.text(ceremony.uid)}",
@@ -263,8 +286,8 @@ def edition_event(
         f"CREATED:{ics.utc(ceremony.created_at)}",
         f"LAST-MODIFIED:{ics.utc(ceremony.updated_at)}",
         f"SEQUENCE:{ceremony.sequence}",
-        f"STATUS:{STATUS[ceremony.status]}",
-        f"SUMMARY:{ics.text(ceremony.title(lang))}",
+        f"STATUS:{'CANCELLED' if cancelled else STATUS[ceremony.status]}",
+        f"SUMMARY:{ics.text(summary(ceremony, lang, cancelled=cancelled))}",
         f"DTSTART;TZID={tzid}:{ics.local(ceremony.starts_at.astimezone(zone))}",
         f"DTEND;TZID={tzid}:{ics.local(ceremony.ends_at.astimezone(zone))}",
         f"LOCATION:{ics.text(location(venue))}",
@@ -274,7 +297,11 @@ def edition_event(
     props.append(f"DESCRIPTION:{ics.text(describe(ceremony, items, lang, private, url))}")
     if url:
         props.append(f"URL;VALUE=URI:{url}")
-    props += [f"CLASS:{'PUBLIC' if ceremony.public else 'PRIVATE'}", "TRANSP:OPAQUE", "END:VEVENT"]
+    props += [
+        f"CLASS:{'PUBLIC' if ceremony.public else 'PRIVATE'}",
+        f"TRANSP:{'TRANSPARENT' if cancelled else 'OPAQUE'}",
+        "END:VEVENT",
+    ]
     return ics.lines(props)
 
 
