@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from icalendar import Calendar, Event
+from icalendar import Calendar, Component
 
 from app.auth.models import Role
 from app.ceremonies.models import Ceremony, CeremonyStatus
@@ -52,7 +52,7 @@ TABLES: dict[str, dict[str, tuple[int, int | None]]] = {
 ALLOWED_STATUS = {"REQUEST": {"TENTATIVE", "CONFIRMED"}, "CANCEL": {"CANCELLED"}}
 
 
-def check_itip(message: EmailMessage, method: str) -> Event:
+def check_itip(message: EmailMessage, method: str) -> Component:
     """One invitation email against the RFC 5546 table of its method; the event."""
     part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
     assert part.get_param("method") == method

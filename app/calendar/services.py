@@ -254,7 +254,7 @@ def summary(ceremony: Ceremony, lang: str, *, cancelled: bool | None = None) -> 
     if not cancelled:
         return title
     with force_locale(lang):
-        return _("Cancelled: %(title)s", title=title)
+        return str(_("Cancelled: %(title)s", title=title))
 
 
 def location(venue: Venue) -> str:
