@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +31,7 @@ from app.calendar.services import (
     PUBLIC_FEED,
     FeedScope,
     RenderedFeed,
+    Stamps,
     build_calendar,
     feed_cache,
     feed_editions,
@@ -89,7 +89,7 @@ def feed_headers(
     return headers
 
 
-def _serve(feed: RenderedFeed) -> Response:
+def serve(feed: RenderedFeed) -> Response:
     """200 with the feed, or 304 when the client has these bytes already.
 
     If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2); a server that answered
@@ -107,7 +107,7 @@ def _serve(feed: RenderedFeed) -> Response:
     return Response(feed.body, headers=feed.headers)
 
 
-def stamp() -> datetime:
+def stamps() -> Stamps:
     return last_change(db.session, current_app.config["CALENDAR_STAMP_TTL"])
 
 
@@ -134,7 +134,9 @@ def _feed(
     ``source`` is the canonical address a subscriber uses (secret links never go in).
     """
     lang = feed_language()
-    changed = stamp()
+    # Each feed's own latest change: a draft's edit leaves the public feeds' alone.
+    now = stamps()
+    changed = now.everything if scope.private else now.public
     year = local_today().year
     page: Callable[[Ceremony], str | None] = staff_page if scope.private else public_page
 
@@ -155,7 +157,7 @@ def _feed(
     # PUBLIC_BASE_URL set, made-up hosts cannot multiply the entries either.
     key: Hashable = (scope.key, lang, base_url(), changed, year)
     feed = feed_cache.get_or_render(key, render)
-    return _serve(feed)
+    return serve(feed)
 
 
 @bp.get("/calendar.ics")
@@ -288,7 +290,7 @@ def api_editions() -> Response | tuple[Response, int]:
             refusal.headers["Access-Control-Allow-Origin"] = "*"
             return refusal, 400
         year = int(raw_year)
-    changed = stamp()
+    changed = stamps().public
     today = local_today().year
 
     def render() -> RenderedFeed:
@@ -303,7 +305,7 @@ def api_editions() -> Response | tuple[Response, int]:
         return rendered(body, changed, [*headers, ("Access-Control-Allow-Origin", "*")])
 
     key: Hashable = ("json", year, base_url(), changed, today)
-    return _serve(feed_cache.get_or_render(key, render))
+    return serve(feed_cache.get_or_render(key, render))
 
 
 # --- the staff member's own feed link ------------------------------------------------

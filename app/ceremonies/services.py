@@ -156,6 +156,7 @@ def update_ceremony(ceremony: Ceremony, data: CeremonyData, expected_version: in
     check_version(ceremony.version, expected_version)
     start, end = data.times()
     moved = (start, end, data.venue.id) != (ceremony.starts_at, ceremony.ends_at, ceremony.venue_id)
+    _shift_clock_times(ceremony, start.astimezone(data.venue.zone))
     ceremony.title_nl = data.title_nl
     ceremony.title_en = data.title_en
     ceremony.title_ru = data.title_ru
@@ -170,6 +171,23 @@ def update_ceremony(ceremony: Ceremony, data: CeremonyData, expected_version: in
     ceremony.version += 1
     ceremony.updated_at = utcnow()
     return ceremony
+
+
+def _shift_clock_times(ceremony: Ceremony, new_start: datetime) -> None:
+    """Programme items at a clock time move with the edition's start: moved from 10:00 to
+    14:00, the wreaths at 10:15 are laid at 14:15, not hours before the edition begins.
+    (Items timed by an offset or by the item before follow by themselves.)"""
+    old_start = ceremony.local_start
+    shift = datetime.combine(date.min, new_start.time()) - datetime.combine(
+        date.min, old_start.time()
+    )
+    if not shift:
+        return
+    for item in ceremony.items:
+        if item.start_time is not None:
+            moved = datetime.combine(old_start.date(), item.start_time) + shift
+            item.start_time = moved.time()
+            item.version += 1  # an open form for the item now holds the old time
 
 
 # Which status may follow which; anything else is refused with a reason.
