@@ -427,3 +427,60 @@ def test_one_edition_download_is_no_calendar_of_its_own(client: FlaskClient, see
     feed = unfolded(client.get("/calendar/9-mei.ics").data)
     assert any(line.startswith("X-WR-CALNAME:") for line in feed)
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT6H" in feed
+
+
+def test_a_withdrawn_edition_answers_as_cancelled_then_404(
+    app: Flask, client: FlaskClient, seeded: None
+) -> None:
+    """Issue #12, calendar 4: an unpublished edition's .ics answered 404 at once, and
+    whoever had subscribed to it kept a stale copy that still said it happens."""
+    editions = {c.slug: c for c in publish_year(2027)}
+    unpublished, private = editions["2027-9-mei"], editions["2027-koedriest"]
+    before = {
+        c.uid: int(
+            next(
+                line
+                for line in unfolded(client.get(f"/ceremonies/{c.slug}.ics").data)
+                if line.startswith("SEQUENCE:")
+            ).split(":")[1]
+        )
+        for c in (unpublished, private)
+    }
+    set_status(unpublished, CeremonyStatus.DRAFT)
+    private.public = False  # unticked on the edit form: no status change at all
+    db.session.commit()
+    for ceremony in (unpublished, private):
+        response = client.get(f"/ceremonies/{ceremony.slug}.ics?lang=en")
+        assert response.status_code == 200
+        body = response.data
+        check_wire_rules(body)
+        [event] = parse(body).walk("VEVENT")
+        assert str(event["UID"]) == ceremony.uid
+        assert str(event["STATUS"]) == "CANCELLED"
+        assert str(event["SUMMARY"]) == "Cancelled: " + ceremony.title_en
+        assert event.decoded("SEQUENCE") > before[ceremony.uid]  # else clients ignore it
+        assert "DESCRIPTION" not in event
+        assert "URL" not in event
+        [seen] = ical_js(body)["events"]
+        assert seen["status"] == "CANCELLED"
+        # Not in the public feeds, of course.
+        assert ceremony.uid.encode() not in client.get("/calendar.ics").data
+    assert client.get(f"/ceremonies/{unpublished.slug}").status_code == 404
+
+    # After the grace period: gone.
+    db.session.rollback()
+    grace = app.config["CALENDAR_REMOVED_GRACE_DAYS"]
+    assert grace == 90
+    stored = db.session.get(Ceremony, unpublished.id)
+    assert stored is not None
+    assert stored.withdrawn_at is not None
+    stored.withdrawn_at -= timedelta(days=grace + 1)
+    db.session.commit()
+    assert client.get(f"/ceremonies/{unpublished.slug}.ics").status_code == 404
+
+    # Published again: itself again, no longer withdrawn.
+    set_status(stored, CeremonyStatus.PUBLISHED)
+    db.session.commit()
+    assert stored.withdrawn_at is None
+    again = parse(client.get(f"/ceremonies/{unpublished.slug}.ics").data)
+    assert str(again.walk("VEVENT")[0]["STATUS"]) == "CONFIRMED"

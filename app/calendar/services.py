@@ -222,6 +222,7 @@ class FeedScope:
     private: bool = False  # drafts, invitation-only editions, internal items
     series_slug: str | None = None
     edition_slug: str | None = None
+    withdrawn: bool = False  # one edition no longer public, shown as cancelled
 
 
 PUBLIC_FEED = FeedScope("public")
@@ -270,7 +271,7 @@ def feed_editions(session: DbSession, scope: FeedScope, today_year: int) -> Feed
         query = query.where(Ceremony.starts_at >= start)
     if scope.series_slug is not None:
         query = query.join(Ceremony.series).where(CeremonySeries.slug == scope.series_slug)
-    if not scope.private:
+    if not (scope.private or scope.withdrawn):
         query = query.where(*public_conditions())
     editions = list(session.scalars(query))
     items: dict[int, list[ItemLike]] = {c.id: [] for c in editions}
@@ -296,6 +297,14 @@ def public_conditions() -> list[sa.ColumnElement[bool]]:
             ),
         ),
     ]
+
+
+def withdrawn_shown(ceremony: Ceremony, grace_days: int, now: datetime) -> bool:
+    """Whether a withdrawn edition's own .ics still answers, as cancelled: for
+    ``grace_days`` after it stopped being public (then 404, as for a never-announced one)."""
+    if is_public(ceremony) or ceremony.withdrawn_at is None:
+        return False
+    return now - ceremony.withdrawn_at <= timedelta(days=grace_days)
 
 
 def is_public(ceremony: Ceremony) -> bool:
@@ -387,7 +396,8 @@ def edition_event(
     ]
     if venue.latitude is not None and venue.longitude is not None:
         props.append(f"GEO:{venue.latitude:.6f};{venue.longitude:.6f}")
-    props.append(f"DESCRIPTION:{ics.text(describe(ceremony, items, lang, private, url))}")
+    if not withdrawn:  # what is no longer public shows no more than subscribers had
+        props.append(f"DESCRIPTION:{ics.text(describe(ceremony, items, lang, private, url))}")
     if url:
         props.append(f"URL;VALUE=URI:{url}")
     props += [
@@ -413,6 +423,7 @@ def build_calendar(
     page_url: Callable[[Ceremony], str | None],
     years: tuple[int, int],
     subscription: bool = True,
+    withdrawn: bool = False,
 ) -> bytes:
     """A complete VCALENDAR for a subscription feed or a download (no METHOD).
 
@@ -434,7 +445,9 @@ def build_calendar(
     high = max([years[1], *(c.local_end.year for c in editions)])
     parts = [ics.lines(header)]
     parts += [vtimezone_bytes(tzid, low, high) for tzid in zones]
-    parts += [edition_event(c, feed.items[c.id], lang, private, page_url) for c in editions]
+    parts += [
+        edition_event(c, feed.items[c.id], lang, private, page_url, withdrawn) for c in editions
+    ]
     parts.append(b"END:VCALENDAR\r\n")
     return b"".join(parts)
 

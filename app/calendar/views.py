@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -36,17 +37,18 @@ from app.calendar.services import (
     feed_cache,
     feed_editions,
     first_year,
+    is_public,
     issue_staff_feed_link,
     last_change,
-    public_conditions,
     rendered,
     revoke_staff_feed_link,
     staff_for_token,
+    withdrawn_shown,
 )
 from app.ceremonies.models import Ceremony, CeremonySeries
 from app.extensions import db
 from app.i18n import current_language
-from app.types import local_today
+from app.types import local_today, utcnow
 
 FEED_LANGUAGES = ("nl", "en", "ru")
 # Feed names follow the feed's ?lang=, not the page locale: no gettext here.
@@ -67,6 +69,10 @@ def feed_language() -> str:
 
 def public_page(ceremony: Ceremony) -> str:
     return base_url() + url_for("public.edition", slug=ceremony.slug)
+
+
+def no_page(ceremony: Ceremony) -> None:
+    return None
 
 
 def staff_page(ceremony: Ceremony) -> str:
@@ -127,6 +133,7 @@ def _feed(
     filename: str,
     source: str | None,
     subscription: bool = True,
+    changed: datetime | None = None,
 ) -> Response:
     """A feed from the cache, rendered only when its data changed since it was cached.
 
@@ -135,10 +142,13 @@ def _feed(
     """
     lang = feed_language()
     # Each feed's own latest change: a draft's edit leaves the public feeds' alone.
-    now = stamps()
-    changed = now.everything if scope.private else now.public
+    if changed is None:
+        now = stamps()
+        changed = now.everything if scope.private else now.public
     year = local_today().year
     page: Callable[[Ceremony], str | None] = staff_page if scope.private else public_page
+    if scope.withdrawn:  # its public page answers 404 now
+        page = no_page
 
     def render() -> RenderedFeed:
         body = build_calendar(
@@ -150,6 +160,7 @@ def _feed(
             page_url=page,
             years=(first_year(year), year + YEARS_AHEAD),
             subscription=subscription,
+            withdrawn=scope.withdrawn,
         )
         return rendered(body, changed, feed_headers(filename=filename, personal=scope.private))
 
@@ -182,19 +193,31 @@ def series_feed(series_slug: str) -> Response:
 
 @bp.get("/ceremonies/<slug>.ics")
 def edition_file(slug: str) -> Response:
-    """One edition, for "add to my calendar": a single event, not a calendar of its own."""
-    ceremony = db.session.scalar(
-        sa.select(Ceremony).where(Ceremony.slug == slug, *public_conditions())
-    )
+    """One edition, for "add to my calendar": a single event, not a calendar of its own.
+
+    People subscribe to this address too. An edition withdrawn from the public (unpublished,
+    made private) answers as cancelled for CALENDAR_REMOVED_GRACE_DAYS, so that their
+    calendars drop it rather than keep a stale copy; a 404 would leave it there.
+    """
+    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
     if ceremony is None:
         abort(404)
-    scope = FeedScope(("edition", slug), edition_slug=slug)
+    changed = None
+    if is_public(ceremony):
+        scope = FeedScope(("edition", slug), edition_slug=slug)
+    elif withdrawn_shown(ceremony, current_app.config["CALENDAR_REMOVED_GRACE_DAYS"], utcnow()):
+        scope = FeedScope(("withdrawn", slug), edition_slug=slug, withdrawn=True)
+        # Its own stamp: the public feeds' does not move for an edition they no longer show.
+        changed = ceremony.calendar_changed_at or ceremony.updated_at.replace(microsecond=0)
+    else:
+        abort(404)
     return _feed(
         scope,
         name=ceremony.title(feed_language()),
         filename=f"{slug}.ics",
         source=None,
         subscription=False,
+        changed=changed,
     )
 
 
