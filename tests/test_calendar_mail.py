@@ -16,7 +16,8 @@ from app.auth.models import Role
 from app.ceremonies.models import Ceremony, CeremonyStatus
 from app.ceremonies.services import set_status
 from app.extensions import db
-from app.mail.models import MessageKind, OutboxMessage
+from app.invitations.models import InvitationStatus
+from app.mail.models import MessageKind, MessageStatus, OutboxMessage
 from app.mail.services import release
 from app.types import local_today
 from tests.calendar_clients import check_wire_rules, ical_js, parse, unfolded
@@ -159,3 +160,69 @@ def test_cancelled_edition_is_named_and_transparent_in_feeds(
             assert str(event["TRANSP"]) == "TRANSPARENT"
             seen = next(e for e in ical_js(body)["events"] if e["uid"] == ceremony.uid)
             assert seen["summary"] == prefix + ceremony.title(lang)
+
+
+def test_republishing_a_cancelled_edition_tells_everyone_who_had_it(
+    app: Flask, client: FlaskClient, mail_edition: Ceremony, smtp: Mailbox, login: Any
+) -> None:
+    """Issue #12, calendar 2: published again after a cancellation, the edition stayed
+    cancelled in every invitee's calendar."""
+    ceremony = mail_edition
+    invite(ceremony, "Embassy", email="en@example.org", language="en")
+    invite(ceremony, "Ambassade", email="nl@example.org", language="nl")
+    queued_invitations(ceremony)
+    send(app)
+    login(Role.PLANNER)
+    cancel(client, ceremony)
+    smtp.received.clear()
+    send(app)
+    cancelled = {r.recipients[0]: check_itip(r.message, "CANCEL") for r in smtp.received}
+    assert len(cancelled) == 2
+
+    db.session.rollback()
+    edition = db.session.get(Ceremony, ceremony.id)
+    assert edition is not None
+    response = client.post(
+        f"/staff/ceremonies/{ceremony.slug}/status/publish", data={"version": edition.version}
+    )
+    assert response.status_code == 302
+    db.session.rollback()
+    updates = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == MessageKind.UPDATE)
+    ).all()
+    assert sorted(m.to_address for m in updates) == ["en@example.org", "nl@example.org"]
+    release(db.session, updates, STAFF)
+    db.session.commit()
+    smtp.received.clear()
+    send(app)
+    assert len(smtp.received) == 2
+    for received in smtp.received:
+        address = received.recipients[0]
+        event = check_itip(received.message, "REQUEST")
+        assert event.decoded("SEQUENCE") > cancelled[address].decoded("SEQUENCE")
+        assert str(event["STATUS"]) == "CONFIRMED"
+        assert str(event["UID"]) == ceremony.uid
+        assert str(event["SUMMARY"]) == ceremony.title(address[:2])  # no "Cancelled: "
+
+
+def test_a_cancellation_not_yet_sent_is_withdrawn_when_the_edition_is_back(
+    client: FlaskClient, mail_edition: Ceremony, login: Any
+) -> None:
+    ceremony = mail_edition
+    invite(ceremony, "Embassy", email="en@example.org", status=InvitationStatus.SENT)
+    login(Role.PLANNER)
+    response = client.post(
+        f"/staff/ceremonies/{ceremony.slug}/status/cancel", data={"version": ceremony.version}
+    )
+    assert response.status_code == 302
+    db.session.rollback()
+    [notice] = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert notice.status == MessageStatus.DRAFT
+    edition = db.session.get(Ceremony, ceremony.id)
+    assert edition is not None
+    client.post(
+        f"/staff/ceremonies/{ceremony.slug}/status/publish", data={"version": edition.version}
+    )
+    db.session.rollback()
+    [notice] = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert notice.status == MessageStatus.CANCELLED  # withdrawn; nothing else written

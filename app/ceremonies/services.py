@@ -28,6 +28,7 @@ from app.ceremonies.models import (
     ProgrammeItem,
     Venue,
 )
+from app.ceremonies.signals import edition_republished
 from app.ceremonies.timing import add_minutes, local_datetime, timetable, year_bounds
 from app.extensions import DbSession
 from app.types import utcnow
@@ -222,12 +223,17 @@ def set_status(
         )
     if status == CeremonyStatus.HELD and ceremony.starts_at > (now or utcnow()):
         raise CeremonyError(_l("An edition can be marked held once it has begun."))
+    republished = status == CeremonyStatus.PUBLISHED and (
+        ceremony.published_at is not None or ceremony.status == CeremonyStatus.CANCELLED
+    )
     ceremony.status = status
     if status == CeremonyStatus.PUBLISHED and ceremony.published_at is None:
         ceremony.published_at = utcnow()
     ceremony.sequence += 1
     ceremony.version += 1
     ceremony.updated_at = utcnow()
+    if republished:  # whoever was told it was cancelled must hear that it is on again
+        edition_republished.send(ceremony, session=object_session(ceremony))
     return ceremony
 
 
