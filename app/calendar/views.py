@@ -131,14 +131,15 @@ def _feed(
     *,
     name: str,
     filename: str,
-    source: str | None,
+    source: Callable[[], str] | None,
     subscription: bool = True,
     changed: datetime | None = None,
 ) -> Response:
     """A feed from the cache, rendered only when its data changed since it was cached.
 
     Everything before the cache lookup is cheap on purpose: this runs for every poll.
-    ``source`` is the canonical address a subscriber uses (secret links never go in).
+    ``source`` makes the canonical address a subscriber uses (secret links never go in);
+    called only to render, so a poll answered from the cache builds no URL.
     """
     lang = feed_language()
     # Each feed's own latest change: a draft's edit leaves the public feeds' alone.
@@ -155,7 +156,7 @@ def _feed(
             feed_editions(db.session, scope, year),
             lang=lang,
             name=name,
-            source_url=source,
+            source_url=source() if source else None,
             private=scope.private,
             page_url=page,
             years=(first_year(year), year + YEARS_AHEAD),
@@ -175,8 +176,12 @@ def _feed(
 def public_feed() -> Response:
     """Every announced public edition of the past two years and the future."""
     lang = feed_language()
-    source = canonical_url("calendar.public_feed", lang)
-    return _feed(PUBLIC_FEED, name=CALENDAR_NAMES[lang], filename="ereveld.ics", source=source)
+    return _feed(
+        PUBLIC_FEED,
+        name=CALENDAR_NAMES[lang],
+        filename="ereveld.ics",
+        source=lambda: canonical_url("calendar.public_feed", lang),
+    )
 
 
 @bp.get("/calendar/<series_slug>.ics")
@@ -187,8 +192,12 @@ def series_feed(series_slug: str) -> Response:
     lang = feed_language()
     name = f"{CALENDAR_NAMES[lang]}: {series.title(lang)}"
     scope = FeedScope(("series", series_slug), series_slug=series_slug)
-    source = canonical_url("calendar.series_feed", lang, series_slug=series_slug)
-    return _feed(scope, name=name, filename=f"ereveld-{series_slug}.ics", source=source)
+    return _feed(
+        scope,
+        name=name,
+        filename=f"ereveld-{series_slug}.ics",
+        source=lambda: canonical_url("calendar.series_feed", lang, series_slug=series_slug),
+    )
 
 
 @bp.get("/ceremonies/<slug>.ics")
