@@ -160,11 +160,13 @@ def _track_changes(session: Session, flush_context: object, instances: object) -
             session.add(state)
             done.update(("everything", "public"))
             return
+        if state.public_changed_at is None:  # the first change since migration 0010
+            state.public_changed_at = state.changed_at
         if "everything" not in done:
             state.changed_at = _bump(state.changed_at, now)
             done.add("everything")
         if public and "public" not in done:
-            state.public_changed_at = _bump(state.public_changed_at or state.changed_at, now)
+            state.public_changed_at = _bump(state.public_changed_at, now)
             done.add("public")
 
 
