@@ -398,6 +398,9 @@ def test_first_requester_cannot_poison_the_feed(app: Flask, seeded: None) -> Non
     later = app.test_client().get("/calendar.ics?lang=en")
     assert b"evil" not in later.data
     assert "SOURCE;VALUE=URI:http://localhost/calendar.ics?lang=en" in unfolded(later.data)
+    feed_cache.clear()
+    app.test_client().get("/calendar.ics?x=evil", base_url="http://evil.example")
+    assert b"evil" not in app.test_client().get("/calendar.ics").data
     # In production the links are made from PUBLIC_BASE_URL, whatever Host was sent.
     app.config["PUBLIC_BASE_URL"] = "https://ereveld.example"
     for path in ("/calendar.ics?x=evil", "/calendar/9-mei.ics?lang=ru&x=evil"):
