@@ -23,6 +23,7 @@ from app.types import local_today
 from tests.calendar_clients import check_wire_rules, ical_js, parse, unfolded
 from tests.mail_fixtures import Mailbox
 from tests.test_mail import STAFF, calendar_of, invite, queued_invitations, send
+from tests.test_rsvp import invite as delegation_invite
 
 # RFC 5546 3.2.2 (REQUEST) and 3.2.5 (CANCEL), VEVENT: how often each property occurs.
 # (low, high); high None: any number. Properties not named here may occur 0+ times.
@@ -150,9 +151,15 @@ def test_cancelled_edition_is_named_and_transparent_in_feeds(
     db.session.commit()
     set_status(ceremony, CeremonyStatus.CANCELLED)
     db.session.commit()
+    personal = f"{delegation_invite(ceremony).url}/calendar.ics"
     titles = {"nl": "Afgelast: ", "en": "Cancelled: ", "ru": "Отменено: "}
     for lang, prefix in titles.items():
-        for path in ("/calendar.ics", f"/ceremonies/{ceremony.slug}.ics", "/calendar/9-mei.ics"):
+        for path in (
+            "/calendar.ics",
+            f"/ceremonies/{ceremony.slug}.ics",
+            "/calendar/9-mei.ics",
+            personal,
+        ):
             body = client.get(f"{path}?lang={lang}").data
             event = next(e for e in parse(body).walk("VEVENT") if str(e["UID"]) == ceremony.uid)
             assert str(event["SUMMARY"]) == prefix + ceremony.title(lang)
