@@ -10,8 +10,9 @@ export FLASK_APP := app
 # WeasyPrint's libraries and the fonts that cover Dutch, Russian and Kazakh.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core
 # What the tests drive or read with: a real browser, pdftotext, an IMAP server, and zbar
-# (reads the QR codes off printed letters).
-TEST_SYSTEM_PACKAGES := chromium poppler-utils dovecot-imapd zbar-tools
+# (reads the QR codes off printed letters), and libical with its GObject bindings for the
+# system Python (tests/libical_parse.py reads every VTIMEZONE as Evolution would).
+TEST_SYSTEM_PACKAGES := chromium poppler-utils dovecot-imapd zbar-tools python3-gi gir1.2-ical-3.0
 # What the benchmarks load the server with.
 BENCH_SYSTEM_PACKAGES := wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

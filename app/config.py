@@ -43,6 +43,9 @@ class Config:
     LOG_FORMAT = "text"
     # How long a worker trusts the feeds' change stamp before asking the database again.
     CALENDAR_STAMP_TTL = 1.0
+    # Days that a withdrawn edition's own .ics (unpublished, or no longer public) still
+    # answers with the event as cancelled, so subscribers drop it; then 404.
+    CALENDAR_REMOVED_GRACE_DAYS = 90
 
     # Mail (app/mail). Without MAIL_SERVER messages are written as .eml files to
     # instance/outbox/ instead of being sent, so that development works offline.

@@ -38,6 +38,9 @@ PRIVATE_PREFIXES = ("/staff", "/login", "/logout", "/rsvp")
 
 def _harden(response: Response) -> Response:
     headers = response.headers
+    # The server writes Date; one written here too (werkzeug's make_conditional does)
+    # went out as a second Date header behind servers that do not look.
+    headers.pop("Date", None)
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")

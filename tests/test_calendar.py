@@ -387,3 +387,103 @@ def test_public_front_page(client: FlaskClient, seeded: None) -> None:
     page = client.get("/?lang=en").get_data(as_text=True)
     assert f"/ceremonies/{year + 1}-9-mei" in page
     assert f"/ceremonies/{year + 2}-9-mei" not in page  # drafts stay private
+
+
+def test_first_requester_cannot_poison_the_feed(app: Flask, seeded: None) -> None:
+    """Issue #12, security 10: the SOURCE line took the first requester's query string
+    (and Host), and every later subscriber got those bytes from the cache."""
+    publish_year(2027)
+    first = app.test_client().get("/calendar.ics?lang=en&x=evil")
+    assert b"evil" not in first.data
+    later = app.test_client().get("/calendar.ics?lang=en")
+    assert b"evil" not in later.data
+    assert "SOURCE;VALUE=URI:http://localhost/calendar.ics?lang=en" in unfolded(later.data)
+    feed_cache.clear()
+    app.test_client().get("/calendar.ics?x=evil", base_url="http://evil.example")
+    assert b"evil" not in app.test_client().get("/calendar.ics").data
+    # In production the links are made from PUBLIC_BASE_URL, whatever Host was sent.
+    app.config["PUBLIC_BASE_URL"] = "https://ereveld.example"
+    for path in ("/calendar.ics?x=evil", "/calendar/9-mei.ics?lang=ru&x=evil"):
+        hostile = app.test_client().get(path, base_url="http://evil.example")
+        assert hostile.status_code == 200
+        assert b"evil" not in hostile.data
+        clean = app.test_client().get(path.split("x=")[0].rstrip("?&"))
+        assert clean.data == hostile.data
+    lines = unfolded(clean.data)
+    assert "SOURCE;VALUE=URI:https://ereveld.example/calendar/9-mei.ics?lang=ru" in lines
+    json_hostile = app.test_client().get("/api/ceremonies.json", base_url="http://evil.example")
+    assert b"evil" not in json_hostile.data
+
+
+def test_one_edition_download_is_no_calendar_of_its_own(client: FlaskClient, seeded: None) -> None:
+    """Issue #12, calendar 3: with a calendar name and refresh hints Outlook desktop
+    opened "add to calendar" as a new calendar."""
+    ceremony = next(c for c in publish_year(2027) if c.slug == "2027-9-mei")
+    body = client.get(f"/ceremonies/{ceremony.slug}.ics?lang=en").data
+    check_wire_rules(body)
+    names = {line.split(":", 1)[0].split(";", 1)[0] for line in unfolded(body) if line}
+    assert not names & {"NAME", "X-WR-CALNAME", "REFRESH-INTERVAL", "X-PUBLISHED-TTL", "METHOD"}
+    seen = ical_js(body)
+    assert [e["uid"] for e in seen["events"]] == [ceremony.uid]
+    assert len(parse(body).walk("VEVENT")) == 1
+    # The subscription feeds keep them.
+    feed = unfolded(client.get("/calendar/9-mei.ics").data)
+    assert any(line.startswith("X-WR-CALNAME:") for line in feed)
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT6H" in feed
+
+
+def test_a_withdrawn_edition_answers_as_cancelled_then_404(
+    app: Flask, client: FlaskClient, seeded: None
+) -> None:
+    """Issue #12, calendar 4: an unpublished edition's .ics answered 404 at once, and
+    whoever had subscribed to it kept a stale copy that still said it happens."""
+    editions = {c.slug: c for c in publish_year(2027)}
+    unpublished, private = editions["2027-9-mei"], editions["2027-koedriest"]
+    before = {
+        c.uid: int(
+            next(
+                line
+                for line in unfolded(client.get(f"/ceremonies/{c.slug}.ics").data)
+                if line.startswith("SEQUENCE:")
+            ).split(":")[1]
+        )
+        for c in (unpublished, private)
+    }
+    set_status(unpublished, CeremonyStatus.DRAFT)
+    private.public = False  # unticked on the edit form: no status change at all
+    db.session.commit()
+    for ceremony in (unpublished, private):
+        response = client.get(f"/ceremonies/{ceremony.slug}.ics?lang=en")
+        assert response.status_code == 200
+        body = response.data
+        check_wire_rules(body)
+        [event] = parse(body).walk("VEVENT")
+        assert str(event["UID"]) == ceremony.uid
+        assert str(event["STATUS"]) == "CANCELLED"
+        assert str(event["SUMMARY"]) == "Cancelled: " + ceremony.title_en
+        assert event.decoded("SEQUENCE") > before[ceremony.uid]  # else clients ignore it
+        assert "DESCRIPTION" not in event
+        assert "URL" not in event
+        [seen] = ical_js(body)["events"]
+        assert seen["status"] == "CANCELLED"
+        # Not in the public feeds, of course.
+        assert ceremony.uid.encode() not in client.get("/calendar.ics").data
+    assert client.get(f"/ceremonies/{unpublished.slug}").status_code == 404
+
+    # After the grace period: gone.
+    db.session.rollback()
+    grace = app.config["CALENDAR_REMOVED_GRACE_DAYS"]
+    assert grace == 90
+    stored = db.session.get(Ceremony, unpublished.id)
+    assert stored is not None
+    assert stored.withdrawn_at is not None
+    stored.withdrawn_at -= timedelta(days=grace + 1)
+    db.session.commit()
+    assert client.get(f"/ceremonies/{unpublished.slug}.ics").status_code == 404
+
+    # Published again: itself again, no longer withdrawn.
+    set_status(stored, CeremonyStatus.PUBLISHED)
+    db.session.commit()
+    assert stored.withdrawn_at is None
+    again = parse(client.get(f"/ceremonies/{unpublished.slug}.ics").data)
+    assert str(again.walk("VEVENT")[0]["STATUS"]) == "CONFIRMED"

@@ -786,7 +786,7 @@ def test_the_personal_feed_has_the_practical_details_and_no_secrets(
     calendar = parse(body)
     (event,) = calendar.walk("VEVENT")
     description = str(event["DESCRIPTION"])
-    assert "10:30–11:00 Arrival of guests" in description
+    assert "10:30–11:00 (CEST) Arrival of guests" in description
     assert "Parking and access: Parking at the Dodeweg car park" in description
     assert "Dress: Dark suit, decorations" in description
     assert INTERNAL not in description
@@ -818,7 +818,7 @@ def test_a_private_edition_is_in_the_feed_without_a_public_link(
     (event,) = parse(body).walk("VEVENT")
     assert "URL" not in event
     assert str(event["CLASS"]) == "PRIVATE"
-    assert "06:15–06:30 Verzamelen bij Kamp Amersfoort" in str(event["DESCRIPTION"])
+    assert "06:15–06:30 (CEST) Verzamelen bij Kamp Amersfoort" in str(event["DESCRIPTION"])
     assert "Ontbijt" not in str(event["DESCRIPTION"])  # internal: not printed
 
 

@@ -12,16 +12,20 @@ from app.extensions import Base
 
 
 class CalendarState(Base):
-    """One row: the moment any ceremony, programme, venue or series last changed.
+    """One row: the moment any ceremony, programme, venue or series last changed, and the
+    moment anything the public feeds show (or showed) last changed.
 
-    Feeds use it as Last-Modified and as their cache key. A deletion or unpublication
-    leaves no row behind to carry a timestamp, so it is kept here instead.
+    Feeds use them as Last-Modified and as their cache key: the staff feed the first, the
+    public feeds the second, so that editing a draft does not make every public
+    subscriber download an unchanged feed. A deletion or unpublication leaves no row
+    behind to carry a timestamp, so it is kept here instead.
     """
 
     __tablename__ = "calendar_state"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     changed_at: Mapped[datetime]
+    public_changed_at: Mapped[datetime | None]  # None: as changed_at (before 0010)
 
 
 class StaffFeedLink(Base):

@@ -20,6 +20,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.http import http_date
 
@@ -57,29 +59,115 @@ TRACKED = (Ceremony, ProgrammeItem, Venue, CeremonySeries)
 STAMPED = "calendar_stamped"
 
 
-def _track_changes(session: Session, flush_context: object, instances: object) -> None:
-    """Stamp CalendarState whenever a transaction touches anything a feed shows.
+@dataclass(frozen=True)
+class Stamps:
+    """When feed data last changed: anything at all (the staff feed), and anything the
+    public feeds show or showed (public, series and single-edition feeds, the JSON)."""
 
-    The stamp is the feeds' cache key and Last-Modified, so it must move on every such
-    transaction, even two in one second (HTTP dates have whole seconds): it becomes now,
-    or one second after the previous stamp if that is later. Once per transaction, so
-    a burst of flushes does not push it into the future.
+    everything: datetime
+    public: datetime
+
+
+def _bump(previous: datetime | None, now: datetime) -> datetime:
+    """Now, or one second after ``previous`` if that is later: HTTP dates have whole
+    seconds, so two changes within one second must still give two stamps."""
+    return now if previous is None else max(now, previous + timedelta(seconds=1))
+
+
+def _before(obj: object, name: str) -> object:
+    """An attribute's value before this flush's changes."""
+    history = sa.inspect(obj).attrs[name].history
+    if history.deleted:
+        return history.deleted[0]
+    return getattr(obj, name)
+
+
+def _was_public(ceremony: Ceremony) -> bool:
+    if not _before(ceremony, "public"):
+        return False
+    status = _before(ceremony, "status")
+    if status in (CeremonyStatus.PUBLISHED, CeremonyStatus.HELD):
+        return True
+    return status == CeremonyStatus.CANCELLED and _before(ceremony, "published_at") is not None
+
+
+def _edition_of(session: Session, obj: object) -> Ceremony | None:
+    if isinstance(obj, Ceremony):
+        return obj
+    if isinstance(obj, ProgrammeItem):
+        ceremony_id = obj.ceremony_id or _before(obj, "ceremony_id")
+        return session.get(Ceremony, ceremony_id) if ceremony_id else None
+    return None
+
+
+def _track_changes(session: Session, flush_context: object, instances: object) -> None:
+    """Stamp CalendarState (and each edition touched) when a flush touches anything a
+    feed shows.
+
+    The stamps are the feeds' cache keys and Last-Modified, so they must move on every
+    such transaction, even two in one second (see _bump). Each moves once per
+    transaction, so a burst of flushes does not push it into the future.
+
+    Here too an announced edition that stops being public is marked withdrawn (whatever
+    made it so: unpublishing, or unticking "public"), with a raised SEQUENCE, so that its
+    own .ics can tell subscribers it is gone.
     """
-    if session.info.get(STAMPED):
-        return
-    touched = any(isinstance(obj, TRACKED) for obj in (*session.new, *session.deleted)) or any(
-        isinstance(obj, TRACKED) and session.is_modified(obj) for obj in session.dirty
-    )
+    deleted = set(session.deleted)
+    touched = [obj for obj in (*session.new, *deleted) if isinstance(obj, TRACKED)] + [
+        obj for obj in session.dirty if isinstance(obj, TRACKED) and session.is_modified(obj)
+    ]
     if not touched:
         return
+    done: set[object] = session.info.setdefault(STAMPED, set())
+    now = utcnow().replace(microsecond=0)
     with session.no_autoflush:
+        public = False
+        for obj in touched:
+            edition = _edition_of(session, obj)
+            if edition is None:  # a venue or a series: public feeds show their names
+                public = True
+                if isinstance(obj, Venue) and obj.id is not None and obj not in deleted:
+                    # Its address and notes are in the personal feeds of its coming editions.
+                    for coming in session.scalars(
+                        sa.select(Ceremony).where(
+                            Ceremony.venue_id == obj.id,
+                            Ceremony.ends_at >= now - timedelta(days=2),
+                        )
+                    ):
+                        if coming not in done:
+                            coming.calendar_changed_at = _bump(coming.calendar_changed_at, now)
+                            done.add(coming)
+                continue
+            was_public = edition not in session.new and _was_public(edition)
+            is_now_public = edition not in deleted and is_public(edition)
+            public = public or was_public or is_now_public
+            if edition in deleted:
+                continue
+            if edition not in done:
+                edition.calendar_changed_at = _bump(edition.calendar_changed_at, now)
+                done.add(edition)
+            if is_now_public:
+                edition.withdrawn_at = None
+            elif was_public and edition.withdrawn_at is None:
+                edition.withdrawn_at = now
+                if not sa.inspect(edition).attrs.sequence.history.has_changes():
+                    edition.sequence += 1
+        if "everything" in done and ("public" in done or not public):
+            return
         state = session.get(CalendarState, 1)
-        now = utcnow().replace(microsecond=0)
         if state is None:
-            session.add(CalendarState(id=1, changed_at=now))
-        else:
-            state.changed_at = max(now, state.changed_at + timedelta(seconds=1))
-    session.info[STAMPED] = True
+            state = CalendarState(id=1, changed_at=now, public_changed_at=now)
+            session.add(state)
+            done.update(("everything", "public"))
+            return
+        if state.public_changed_at is None:  # the first change since migration 0010
+            state.public_changed_at = state.changed_at
+        if "everything" not in done:
+            state.changed_at = _bump(state.changed_at, now)
+            done.add("everything")
+        if public and "public" not in done:
+            state.public_changed_at = _bump(state.public_changed_at, now)
+            done.add("public")
 
 
 def _transaction_over(session: Session, *args: object) -> None:
@@ -99,14 +187,16 @@ def install_change_tracking() -> None:
         _listening = True
 
 
-_STAMP_QUERY = sa.select(CalendarState.changed_at).where(CalendarState.id == 1)
-_remembered: tuple[float, datetime] | None = None
+_STAMP_QUERY = sa.select(CalendarState.changed_at, CalendarState.public_changed_at).where(
+    CalendarState.id == 1
+)
+_remembered: tuple[float, Stamps] | None = None
 
 
-def last_change(session: DbSession, ttl: float = 0.0) -> datetime:
+def last_change(session: DbSession, ttl: float = 0.0) -> Stamps:
     """When feed data last changed; with ``ttl``, read at most once per ``ttl`` seconds.
 
-    Feeds are polled far more often than anything changes: remembering the stamp for a
+    Feeds are polled far more often than anything changes: remembering the stamps for a
     second per process takes the database off the hot path, and a change shows up at
     most that second later.
     """
@@ -114,9 +204,13 @@ def last_change(session: DbSession, ttl: float = 0.0) -> datetime:
     now = time.monotonic()
     if ttl > 0 and _remembered is not None and now - _remembered[0] < ttl:
         return _remembered[1]
-    changed = session.scalar(_STAMP_QUERY) or NEVER_CHANGED
-    _remembered = (now, changed)
-    return changed
+    row = session.execute(_STAMP_QUERY).first()
+    if row is None:
+        stamps = Stamps(NEVER_CHANGED, NEVER_CHANGED)
+    else:
+        stamps = Stamps(row.changed_at, row.public_changed_at or row.changed_at)
+    _remembered = (now, stamps)
+    return stamps
 
 
 # --- which editions a feed holds ---------------------------------------------------
@@ -130,6 +224,7 @@ class FeedScope:
     private: bool = False  # drafts, invitation-only editions, internal items
     series_slug: str | None = None
     edition_slug: str | None = None
+    withdrawn: bool = False  # one edition no longer public, shown as cancelled
 
 
 PUBLIC_FEED = FeedScope("public")
@@ -178,7 +273,7 @@ def feed_editions(session: DbSession, scope: FeedScope, today_year: int) -> Feed
         query = query.where(Ceremony.starts_at >= start)
     if scope.series_slug is not None:
         query = query.join(Ceremony.series).where(CeremonySeries.slug == scope.series_slug)
-    if not scope.private:
+    if not (scope.private or scope.withdrawn):
         query = query.where(*public_conditions())
     editions = list(session.scalars(query))
     items: dict[int, list[ItemLike]] = {c.id: [] for c in editions}
@@ -206,6 +301,14 @@ def public_conditions() -> list[sa.ColumnElement[bool]]:
     ]
 
 
+def withdrawn_shown(ceremony: Ceremony, grace_days: int, now: datetime) -> bool:
+    """Whether a withdrawn edition's own .ics still answers, as cancelled: for
+    ``grace_days`` after it stopped being public (then 404, as for a never-announced one)."""
+    if is_public(ceremony) or ceremony.withdrawn_at is None:
+        return False
+    return now - ceremony.withdrawn_at <= timedelta(days=grace_days)
+
+
 def is_public(ceremony: Ceremony) -> bool:
     if not ceremony.public:
         return False
@@ -229,6 +332,9 @@ def describe(
         when = f"{entry.starts.hour:02d}:{entry.starts.minute:02d}"
         if entry.item.duration_minutes:
             when += f"–{entry.ends.hour:02d}:{entry.ends.minute:02d}"
+        # The venue's zone by name: the reader's calendar shows the event in its own
+        # zone, but a description is plain text that no client converts.
+        when += f" ({entry.starts.tzname()})"
         text = pick(entry.item, "text", lang)
         if entry.item.performer:
             text += f" ({entry.item.performer})"
@@ -238,6 +344,21 @@ def describe(
     if page_url:
         lines += ["", page_url]
     return "\n".join(lines)
+
+
+def summary(ceremony: Ceremony, lang: str, *, cancelled: bool | None = None) -> str:
+    """The event's title; a cancelled edition's says so in the feed's language.
+
+    Outlook shows a cancelled event in a subscription as if it happens (it ignores
+    STATUS:CANCELLED): the word in the title is what its users see.
+    """
+    title = ceremony.title(lang)
+    if cancelled is None:
+        cancelled = ceremony.status == CeremonyStatus.CANCELLED
+    if not cancelled:
+        return title
+    with force_locale(lang):
+        return str(_("Cancelled: %(title)s", title=title))
 
 
 def location(venue: Venue) -> str:
@@ -250,12 +371,18 @@ def edition_event(
     lang: str,
     private: bool,
     page_url: Callable[[Ceremony], str | None],
+    withdrawn: bool = False,
 ) -> bytes:
-    """One VEVENT; everything in it comes from stored data, so the bytes are stable."""
+    """One VEVENT; everything in it comes from stored data, so the bytes are stable.
+
+    A cancelled edition (or a ``withdrawn`` one, served as cancelled to whoever kept it)
+    says so in its title and takes no time in anyone's free/busy.
+    """
     url = page_url(ceremony)
     venue = ceremony.venue
     tzid = venue.timezone
     zone = ZoneInfo(tzid)
+    cancelled = withdrawn or ceremony.status == CeremonyStatus.CANCELLED
     props = [
         "BEGIN:VEVENT",
         f"UID:{ics.text(ceremony.uid)}",
@@ -263,18 +390,23 @@ def edition_event(
         f"CREATED:{ics.utc(ceremony.created_at)}",
         f"LAST-MODIFIED:{ics.utc(ceremony.updated_at)}",
         f"SEQUENCE:{ceremony.sequence}",
-        f"STATUS:{STATUS[ceremony.status]}",
-        f"SUMMARY:{ics.text(ceremony.title(lang))}",
+        f"STATUS:{'CANCELLED' if cancelled else STATUS[ceremony.status]}",
+        f"SUMMARY:{ics.text(summary(ceremony, lang, cancelled=cancelled))}",
         f"DTSTART;TZID={tzid}:{ics.local(ceremony.starts_at.astimezone(zone))}",
         f"DTEND;TZID={tzid}:{ics.local(ceremony.ends_at.astimezone(zone))}",
         f"LOCATION:{ics.text(location(venue))}",
     ]
     if venue.latitude is not None and venue.longitude is not None:
         props.append(f"GEO:{venue.latitude:.6f};{venue.longitude:.6f}")
-    props.append(f"DESCRIPTION:{ics.text(describe(ceremony, items, lang, private, url))}")
+    if not withdrawn:  # what is no longer public shows no more than subscribers had
+        props.append(f"DESCRIPTION:{ics.text(describe(ceremony, items, lang, private, url))}")
     if url:
         props.append(f"URL;VALUE=URI:{url}")
-    props += [f"CLASS:{'PUBLIC' if ceremony.public else 'PRIVATE'}", "TRANSP:OPAQUE", "END:VEVENT"]
+    props += [
+        f"CLASS:{'PUBLIC' if ceremony.public else 'PRIVATE'}",
+        f"TRANSP:{'TRANSPARENT' if cancelled else 'OPAQUE'}",
+        "END:VEVENT",
+    ]
     return ics.lines(props)
 
 
@@ -292,19 +424,21 @@ def build_calendar(
     private: bool,
     page_url: Callable[[Ceremony], str | None],
     years: tuple[int, int],
+    subscription: bool = True,
+    withdrawn: bool = False,
 ) -> bytes:
-    """A complete VCALENDAR for a subscription feed or a download (no METHOD)."""
-    header = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        f"NAME:{ics.text(name)}",
-        f"X-WR-CALNAME:{ics.text(name)}",
-        "X-WR-TIMEZONE:Europe/Amsterdam",
-        f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}",
-        f"X-PUBLISHED-TTL:{REFRESH}",
-    ]
+    """A complete VCALENDAR for a subscription feed or a download (no METHOD).
+
+    A download (``subscription=False``, one edition's "add to my calendar") carries no
+    calendar name and no refresh hints: with them Outlook desktop opens the file as a new
+    calendar instead of adding the event to the user's own.
+    """
+    header = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN"]
+    if subscription:
+        header += [f"NAME:{ics.text(name)}", f"X-WR-CALNAME:{ics.text(name)}"]
+    header.append("X-WR-TIMEZONE:Europe/Amsterdam")
+    if subscription:
+        header += [f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}", f"X-PUBLISHED-TTL:{REFRESH}"]
     if source_url:
         header.append(f"SOURCE;VALUE=URI:{source_url}")
     editions = feed.editions
@@ -313,7 +447,9 @@ def build_calendar(
     high = max([years[1], *(c.local_end.year for c in editions)])
     parts = [ics.lines(header)]
     parts += [vtimezone_bytes(tzid, low, high) for tzid in zones]
-    parts += [edition_event(c, feed.items[c.id], lang, private, page_url) for c in editions]
+    parts += [
+        edition_event(c, feed.items[c.id], lang, private, page_url, withdrawn) for c in editions
+    ]
     parts.append(b"END:VCALENDAR\r\n")
     return b"".join(parts)
 

@@ -4,7 +4,7 @@ Outlook reads only the offsets and the RRULE of a VTIMEZONE and ignores RDATE li
 which is what icalendar generates by default. For zones with a yearly rule (Europe/
 Amsterdam: last Sunday of March and of October) we derive that rule from the IANA data
 and check it against the zone for the years the feed covers; a zone without such a rule
-falls back to icalendar's explicit transitions.
+gets each change of those years, found in zoneinfo, as a component of its own.
 """
 
 from __future__ import annotations
@@ -40,25 +40,40 @@ class Transition:
         return days[-1] if self.week == -1 else days[self.week - 1]
 
 
-def _transitions_in(zone: ZoneInfo, year: int) -> list[tuple[datetime, timedelta, timedelta]]:
-    """(UTC instant, offset before, offset after) of each change in ``year``.
+STEP = timedelta(hours=6)  # no zone changes its offset twice within six hours
 
-    Day by day, then hour by hour inside a day that changed: about 400 look-ups a year.
+
+def _offset(zone: ZoneInfo, instant: datetime) -> timedelta:
+    offset = instant.astimezone(zone).utcoffset()
+    if offset is None:  # pragma: no cover  (a ZoneInfo always has one)
+        raise ValueError(f"{zone.key} has no offset at {instant}")
+    return offset
+
+
+def _transitions_in(zone: ZoneInfo, year: int) -> list[tuple[datetime, timedelta, timedelta]]:
+    """(UTC instant, offset before, offset after) of each change in ``year``, to the second.
+
+    Every six hours, then halving the interval in which the offset changed: changes at
+    half past (Tehran, Lord Howe's half-hour steps) are found exactly too.
     """
     found = []
-    day = datetime(year, 1, 1, tzinfo=UTC)
-    before = day.astimezone(zone).utcoffset()
-    while day.year == year:
-        following = day + timedelta(days=1)
-        if following.astimezone(zone).utcoffset() != before:
-            hour = day
-            while hour < following:
-                after = (hour + timedelta(hours=1)).astimezone(zone).utcoffset()
-                if after != before and before is not None and after is not None:
-                    found.append((hour + timedelta(hours=1), before, after))
-                    before = after
-                hour += timedelta(hours=1)
-        day = following
+    moment = datetime(year, 1, 1, tzinfo=UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC)
+    before = _offset(zone, moment)
+    while moment < end:
+        following = moment + STEP
+        after = _offset(zone, following)
+        if after != before:
+            low, high = moment, following  # offset(low) == before, offset(high) == after
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                if _offset(zone, middle) == before:
+                    low = middle
+                else:
+                    high = middle
+            found.append((high.replace(microsecond=0), before, after))
+            before = after
+        moment = following
     return found
 
 
@@ -98,13 +113,45 @@ def yearly_rules(tzid: str, first_year: int, last_year: int) -> tuple[Transition
     return rules
 
 
+def observed(tzid: str, first_year: int, last_year: int) -> Timezone:
+    """A VTIMEZONE that lists each change of the years given, one STANDARD or DAYLIGHT
+    per change, built from zoneinfo: for zones without a yearly rule (Casablanca's
+    Ramadan, a zone that changed its rules).
+
+    Not icalendar's ``from_tzid``: it missed Casablanca's changes of 2024 and 2027 (12:00
+    local came out as 11:00Z) and wrote a COMMENT line that libical rejects. No RDATE
+    lists either (Outlook ignores them): every change is a DTSTART of its own.
+    """
+    zone = ZoneInfo(tzid)
+    timezone = Timezone()
+    timezone.add("TZID", tzid)
+    start = datetime(first_year, 1, 1, tzinfo=UTC)
+    offset = _offset(zone, start)
+    initial = TimezoneStandard()
+    # VTIMEZONE onsets are local wall-clock times: naive by definition.
+    initial.add("DTSTART", datetime(RULE_BASE_YEAR, 1, 1))  # noqa: DTZ001
+    initial.add("TZNAME", start.astimezone(zone).tzname())
+    initial.add("TZOFFSETFROM", offset)
+    initial.add("TZOFFSETTO", offset)
+    timezone.add_component(initial)
+    for year in range(first_year, last_year + 1):
+        for instant, before, after in _transitions_in(zone, year):
+            local = instant.astimezone(zone)
+            part = TimezoneDaylight() if local.dst() else TimezoneStandard()
+            part.add("DTSTART", (instant + before).replace(tzinfo=None))
+            part.add("TZNAME", local.tzname())
+            part.add("TZOFFSETFROM", before)
+            part.add("TZOFFSETTO", after)
+            timezone.add_component(part)
+    return timezone
+
+
 def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
-    """A VTIMEZONE for ``tzid`` valid for events in the given years."""
+    """A VTIMEZONE for ``tzid`` valid for events in the given years: yearly rules where
+    the zone has them for all those years, else each change listed (see observed)."""
     rules = yearly_rules(tzid, first_year, last_year)
     if rules is None:
-        return Timezone.from_tzid(
-            tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
-        )
+        return observed(tzid, first_year, last_year)
     timezone = Timezone()
     timezone.add("TZID", tzid)
     if not rules:  # no daylight saving: one STANDARD with the fixed offset

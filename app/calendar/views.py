@@ -32,21 +32,23 @@ from app.calendar.services import (
     PUBLIC_FEED,
     FeedScope,
     RenderedFeed,
+    Stamps,
     build_calendar,
     feed_cache,
     feed_editions,
     first_year,
+    is_public,
     issue_staff_feed_link,
     last_change,
-    public_conditions,
     rendered,
     revoke_staff_feed_link,
     staff_for_token,
+    withdrawn_shown,
 )
 from app.ceremonies.models import Ceremony, CeremonySeries
 from app.extensions import db
 from app.i18n import current_language
-from app.types import local_today
+from app.types import local_today, utcnow
 
 FEED_LANGUAGES = ("nl", "en", "ru")
 # Feed names follow the feed's ?lang=, not the page locale: no gettext here.
@@ -69,6 +71,10 @@ def public_page(ceremony: Ceremony) -> str:
     return base_url() + url_for("public.edition", slug=ceremony.slug)
 
 
+def no_page(ceremony: Ceremony) -> None:
+    return None
+
+
 def staff_page(ceremony: Ceremony) -> str:
     return base_url() + url_for("ceremonies.edition", slug=ceremony.slug)
 
@@ -89,7 +95,7 @@ def feed_headers(
     return headers
 
 
-def _serve(feed: RenderedFeed) -> Response:
+def serve(feed: RenderedFeed) -> Response:
     """200 with the feed, or 304 when the client has these bytes already.
 
     If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2); a server that answered
@@ -107,43 +113,75 @@ def _serve(feed: RenderedFeed) -> Response:
     return Response(feed.body, headers=feed.headers)
 
 
-def stamp() -> datetime:
+def stamps() -> Stamps:
     return last_change(db.session, current_app.config["CALENDAR_STAMP_TTL"])
 
 
-def _feed(scope: FeedScope, *, name: str, filename: str, public_source: bool) -> Response:
+def canonical_url(endpoint: str, lang: str, **values: Any) -> str:
+    """This feed's own address: the configured base, the route, and ``lang`` when it is not
+    Dutch; nothing else of the request. Feeds are cached and shared by every subscriber,
+    so a stray query string or Host header of the first requester must not go into them."""
+    if lang != "nl":
+        values["lang"] = lang
+    return base_url() + url_for(endpoint, **values)
+
+
+def _feed(
+    scope: FeedScope,
+    *,
+    name: str,
+    filename: str,
+    source: Callable[[], str] | None,
+    subscription: bool = True,
+    changed: datetime | None = None,
+) -> Response:
     """A feed from the cache, rendered only when its data changed since it was cached.
 
     Everything before the cache lookup is cheap on purpose: this runs for every poll.
+    ``source`` makes the canonical address a subscriber uses (secret links never go in);
+    called only to render, so a poll answered from the cache builds no URL.
     """
     lang = feed_language()
-    changed = stamp()
+    # Each feed's own latest change: a draft's edit leaves the public feeds' alone.
+    if changed is None:
+        now = stamps()
+        changed = now.everything if scope.private else now.public
     year = local_today().year
     page: Callable[[Ceremony], str | None] = staff_page if scope.private else public_page
+    if scope.withdrawn:  # its public page answers 404 now
+        page = no_page
 
     def render() -> RenderedFeed:
         body = build_calendar(
             feed_editions(db.session, scope, year),
             lang=lang,
             name=name,
-            # The address a subscriber used; secret links never go into a feed.
-            source_url=request.url if public_source else None,
+            source_url=source() if source else None,
             private=scope.private,
             page_url=page,
             years=(first_year(year), year + YEARS_AHEAD),
+            subscription=subscription,
+            withdrawn=scope.withdrawn,
         )
         return rendered(body, changed, feed_headers(filename=filename, personal=scope.private))
 
-    key: Hashable = (scope.key, lang, request.host, changed, year)
+    # Keyed on the base the links are made from, not on the Host header as sent: with
+    # PUBLIC_BASE_URL set, made-up hosts cannot multiply the entries either.
+    key: Hashable = (scope.key, lang, base_url(), changed, year)
     feed = feed_cache.get_or_render(key, render)
-    return _serve(feed)
+    return serve(feed)
 
 
 @bp.get("/calendar.ics")
 def public_feed() -> Response:
     """Every announced public edition of the past two years and the future."""
-    name = CALENDAR_NAMES[feed_language()]
-    return _feed(PUBLIC_FEED, name=name, filename="ereveld.ics", public_source=True)
+    lang = feed_language()
+    return _feed(
+        PUBLIC_FEED,
+        name=CALENDAR_NAMES[lang],
+        filename="ereveld.ics",
+        source=lambda: canonical_url("calendar.public_feed", lang),
+    )
 
 
 @bp.get("/calendar/<series_slug>.ics")
@@ -154,20 +192,41 @@ def series_feed(series_slug: str) -> Response:
     lang = feed_language()
     name = f"{CALENDAR_NAMES[lang]}: {series.title(lang)}"
     scope = FeedScope(("series", series_slug), series_slug=series_slug)
-    return _feed(scope, name=name, filename=f"ereveld-{series_slug}.ics", public_source=True)
+    return _feed(
+        scope,
+        name=name,
+        filename=f"ereveld-{series_slug}.ics",
+        source=lambda: canonical_url("calendar.series_feed", lang, series_slug=series_slug),
+    )
 
 
 @bp.get("/ceremonies/<slug>.ics")
 def edition_file(slug: str) -> Response:
-    """One edition, for "add to my calendar"."""
-    ceremony = db.session.scalar(
-        sa.select(Ceremony).where(Ceremony.slug == slug, *public_conditions())
-    )
+    """One edition, for "add to my calendar": a single event, not a calendar of its own.
+
+    People subscribe to this address too. An edition withdrawn from the public (unpublished,
+    made private) answers as cancelled for CALENDAR_REMOVED_GRACE_DAYS, so that their
+    calendars drop it rather than keep a stale copy; a 404 would leave it there.
+    """
+    ceremony = db.session.scalar(sa.select(Ceremony).where(Ceremony.slug == slug))
     if ceremony is None:
         abort(404)
-    scope = FeedScope(("edition", slug), edition_slug=slug)
+    changed = None
+    if is_public(ceremony):
+        scope = FeedScope(("edition", slug), edition_slug=slug)
+    elif withdrawn_shown(ceremony, current_app.config["CALENDAR_REMOVED_GRACE_DAYS"], utcnow()):
+        scope = FeedScope(("withdrawn", slug), edition_slug=slug, withdrawn=True)
+        # Its own stamp: the public feeds' does not move for an edition they no longer show.
+        changed = ceremony.calendar_changed_at or ceremony.updated_at.replace(microsecond=0)
+    else:
+        abort(404)
     return _feed(
-        scope, name=ceremony.title(feed_language()), filename=f"{slug}.ics", public_source=False
+        scope,
+        name=ceremony.title(feed_language()),
+        filename=f"{slug}.ics",
+        source=None,
+        subscription=False,
+        changed=changed,
     )
 
 
@@ -180,7 +239,7 @@ def staff_feed(token: str) -> Response:
     scope = FeedScope(("staff",), private=True)
     lang = feed_language()
     name = f"{CALENDAR_NAMES[lang]} – {STAFF_WORD[lang]}"
-    return _feed(scope, name=name, filename="ereveld-staff.ics", public_source=False)
+    return _feed(scope, name=name, filename="ereveld-staff.ics", source=None)
 
 
 # --- subscribe page ---------------------------------------------------------------
@@ -263,7 +322,7 @@ def api_editions() -> Response | tuple[Response, int]:
             refusal.headers["Access-Control-Allow-Origin"] = "*"
             return refusal, 400
         year = int(raw_year)
-    changed = stamp()
+    changed = stamps().public
     today = local_today().year
 
     def render() -> RenderedFeed:
@@ -277,8 +336,8 @@ def api_editions() -> Response | tuple[Response, int]:
         # The foundation's website reads this from the browser, from another origin.
         return rendered(body, changed, [*headers, ("Access-Control-Allow-Origin", "*")])
 
-    key: Hashable = ("json", year, request.host, changed, today)
-    return _serve(feed_cache.get_or_render(key, render))
+    key: Hashable = ("json", year, base_url(), changed, today)
+    return serve(feed_cache.get_or_render(key, render))
 
 
 # --- the staff member's own feed link ------------------------------------------------

@@ -176,6 +176,13 @@ class Ceremony(Base):
     # First publication: a cancelled edition stays in public feeds only if it was ever
     # announced there.
     published_at: Mapped[datetime | None]
+    # When an announced public edition stopped being public (unpublished, made private):
+    # its own .ics answers it as cancelled for a grace period, so that subscribers drop
+    # it instead of keeping a stale copy. None while it is public.
+    withdrawn_at: Mapped[datetime | None]
+    # Whole seconds, raised on every change of what a feed shows of this edition alone
+    # (the delegation's personal feed's Last-Modified); set by app.calendar.services.
+    calendar_changed_at: Mapped[datetime | None]
 
     series: Mapped[CeremonySeries | None] = relationship()
     venue: Mapped[Venue] = relationship()

@@ -28,6 +28,7 @@ from app.ceremonies.models import (
     ProgrammeItem,
     Venue,
 )
+from app.ceremonies.signals import edition_republished
 from app.ceremonies.timing import add_minutes, local_datetime, timetable, year_bounds
 from app.extensions import DbSession
 from app.types import utcnow
@@ -156,6 +157,7 @@ def update_ceremony(ceremony: Ceremony, data: CeremonyData, expected_version: in
     check_version(ceremony.version, expected_version)
     start, end = data.times()
     moved = (start, end, data.venue.id) != (ceremony.starts_at, ceremony.ends_at, ceremony.venue_id)
+    _shift_clock_times(ceremony, start.astimezone(data.venue.zone))
     ceremony.title_nl = data.title_nl
     ceremony.title_en = data.title_en
     ceremony.title_ru = data.title_ru
@@ -170,6 +172,23 @@ def update_ceremony(ceremony: Ceremony, data: CeremonyData, expected_version: in
     ceremony.version += 1
     ceremony.updated_at = utcnow()
     return ceremony
+
+
+def _shift_clock_times(ceremony: Ceremony, new_start: datetime) -> None:
+    """Programme items at a clock time move with the edition's start: moved from 10:00 to
+    14:00, the wreaths at 10:15 are laid at 14:15, not hours before the edition begins.
+    (Items timed by an offset or by the item before follow by themselves.)"""
+    old_start = ceremony.local_start
+    shift = datetime.combine(date.min, new_start.time()) - datetime.combine(
+        date.min, old_start.time()
+    )
+    if not shift:
+        return
+    for item in ceremony.items:
+        if item.start_time is not None:
+            moved = datetime.combine(old_start.date(), item.start_time) + shift
+            item.start_time = moved.time()
+            item.version += 1  # an open form for the item now holds the old time
 
 
 # Which status may follow which; anything else is refused with a reason.
@@ -204,12 +223,17 @@ def set_status(
         )
     if status == CeremonyStatus.HELD and ceremony.starts_at > (now or utcnow()):
         raise CeremonyError(_l("An edition can be marked held once it has begun."))
+    republished = status == CeremonyStatus.PUBLISHED and (
+        ceremony.published_at is not None or ceremony.status == CeremonyStatus.CANCELLED
+    )
     ceremony.status = status
     if status == CeremonyStatus.PUBLISHED and ceremony.published_at is None:
         ceremony.published_at = utcnow()
     ceremony.sequence += 1
     ceremony.version += 1
     ceremony.updated_at = utcnow()
+    if republished:  # whoever was told it was cancelled must hear that it is on again
+        edition_republished.send(ceremony, session=object_session(ceremony))
     return ceremony
 
 

@@ -19,7 +19,6 @@ remembered for the visitor's later RSVP pages.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import threading
 import time
@@ -45,7 +44,8 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from app.calendar.services import is_public, last_change
+from app.calendar.services import is_public, rendered
+from app.calendar.views import serve
 from app.extensions import db
 from app.i18n import current_language
 from app.invitations.models import Invitation, InvitationStatus, MemberRole, WreathChoice
@@ -501,8 +501,11 @@ def feed(invitation: Invitation, token: str) -> ViewResult:
         base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
         public_url = str(base).rstrip("/") + url_for("public.edition", slug=ceremony.slug)
     body = delegation_calendar(invitation, str(lang), public_url)
-    response = Response(body, content_type="text/calendar; charset=utf-8")
-    response.headers["Content-Disposition"] = f'inline; filename="{ceremony.slug}.ics"'
-    response.set_etag(hashlib.sha256(body).hexdigest()[:40])
-    response.last_modified = max(last_change(db.session), ceremony.updated_at)
-    return response.make_conditional(request)
+    # Last-Modified is this edition's own latest change, not that of every feed. Not
+    # make_conditional: it adds a Date header, and the server adds another.
+    changed = ceremony.calendar_changed_at or ceremony.updated_at.replace(microsecond=0)
+    headers = [
+        ("Content-Type", "text/calendar; charset=utf-8"),
+        ("Content-Disposition", f'inline; filename="{ceremony.slug}.ics"'),
+    ]
+    return serve(rendered(body, changed, headers))

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 from markupsafe import escape
 
-from app.calendar.services import PRODID, location
+from app.calendar.services import PRODID, location, summary
 from app.calendar.timezones import vtimezone
 from app.ceremonies.models import Ceremony
 from app.invitations.forms import MEMBER_ROLE_LABELS, STATUS_LABELS, WREATH_LABELS
@@ -144,15 +144,19 @@ def itip(
     event.add("sequence", ceremony.sequence)
     event.add("dtstart", ceremony.starts_at.astimezone(zone))
     event.add("dtend", ceremony.ends_at.astimezone(zone))
-    event.add("summary", ceremony.title(lang))
+    cancel = method == "CANCEL"
+    event.add("summary", summary(ceremony, lang, cancelled=cancel))
     event.add("location", location(ceremony.venue))
-    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    event.add("transp", "OPAQUE")
+    event.add("status", "CANCELLED" if cancel else "CONFIRMED")
+    event.add("transp", "TRANSPARENT" if cancel else "OPAQUE")
     event.add("organizer", _address(config["MAIL_PROTOCOL_ADDRESS"], config["MAIL_PROTOCOL_NAME"]))
     guest = _address(attendee.address, attendee.name)
     guest.params["role"] = vText("REQ-PARTICIPANT")
-    guest.params["partstat"] = vText("NEEDS-ACTION")
-    guest.params["rsvp"] = vText("TRUE")
+    if not cancel:
+        # Only a REQUEST asks for an answer (RFC 5546 3.2.2): a cancellation with
+        # RSVP=TRUE made clients offer Accept/Decline for an event that is gone.
+        guest.params["partstat"] = vText("NEEDS-ACTION")
+        guest.params["rsvp"] = vText("TRUE")
     event.add("attendee", guest)
     calendar.add_component(event)
     return bytes(calendar.to_ical())

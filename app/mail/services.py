@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.audit.services import record
+from app.ceremonies import signals
 from app.ceremonies.errors import EditConflict
 from app.ceremonies.models import Ceremony
 from app.extensions import DbSession
@@ -237,6 +238,57 @@ def edition_cancelled(session: DbSession, ceremony: Ceremony) -> list[OutboxMess
             if notice is not None:
                 written.append(notice)
         return written
+
+
+def edition_republished(session: DbSession, ceremony: Ceremony) -> list[OutboxMessage]:
+    """The edition is published again: everyone whose calendar was told it was cancelled
+    gets it back, a REQUEST with the raised SEQUENCE (an update), to review and release.
+    A cancellation that has not left yet is withdrawn instead: it would tell a falsehood."""
+    # Called inside another change's transaction (through a signal): nothing is flushed.
+    with session.no_autoflush:
+        for notice in session.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.ceremony_id == ceremony.id,
+                OutboxMessage.kind == MessageKind.CANCELLATION,
+                OutboxMessage.status.in_((MessageStatus.DRAFT, MessageStatus.QUEUED)),
+            )
+        ):
+            notice.status = MessageStatus.CANCELLED
+            notice.last_error = "the edition was published again"
+            notice.updated_at = utcnow()
+        written: list[OutboxMessage] = []
+        for invitation in invitations_of(session, ceremony):
+            if _last_calendar_sent(session, invitation) != MessageKind.CANCELLATION:
+                continue
+            if _pending(session, invitation, MessageKind.UPDATE) is not None:
+                continue  # it carries the edition as it is when it leaves
+            message = write(session, MessageKind.UPDATE, invitation, flush=False)
+            if message is not None:
+                written.append(message)
+        return written
+
+
+def _last_calendar_sent(session: DbSession, invitation: Invitation) -> MessageKind | None:
+    """The kind of the last message with a calendar part that left for this invitation."""
+    return session.scalar(
+        sa.select(OutboxMessage.kind)
+        .where(
+            OutboxMessage.invitation_id == invitation.id,
+            OutboxMessage.kind.in_(list(CALENDAR_KINDS)),
+            OutboxMessage.status.in_((MessageStatus.SENT, MessageStatus.SENDING)),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+
+
+def _republished(ceremony: Ceremony, session: DbSession) -> None:
+    edition_republished(session, ceremony)
+
+
+def connect_signals() -> None:
+    """Mail listens to the planner (ARCHITECTURE.md: capabilities meet through signals)."""
+    signals.edition_republished.connect(_republished)
 
 
 def draft_reminders(session: DbSession, ceremony: Ceremony, today: date) -> list[OutboxMessage]:
