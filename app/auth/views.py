@@ -253,13 +253,15 @@ def account() -> str | Response | tuple[str, int]:
         if not verify_password(current_user, form.current.data or ""):
             form_error(form, "current", _("This is not your current password."))
         else:
+            # The right password gives its attempt back before this session writes: the
+            # lanes' own connection would otherwise wait on this session's SQLite lock.
+            throttle.refund(db.session, lanes)
             try:
                 change_password(current_user, form.password.data or "")
                 end_pending_logins(db.session, current_user)  # the old password's too
             except AccountError as error:
                 form_error(form, error.field, error.message)
             else:
-                throttle.refund(db.session, lanes)
                 db.session.commit()
                 login_user(current_user)  # this browser keeps its session, others lose it
                 flash_saved(_("Password changed; other sessions are logged out."))
