@@ -177,7 +177,9 @@ def update_ceremony(ceremony: Ceremony, data: CeremonyData, expected_version: in
 def _shift_clock_times(ceremony: Ceremony, new_start: datetime) -> None:
     """Programme items at a clock time move with the edition's start: moved from 10:00 to
     14:00, the wreaths at 10:15 are laid at 14:15, not hours before the edition begins.
-    (Items timed by an offset or by the item before follow by themselves.)"""
+    (Items timed by an offset or by the item before follow by themselves.) The silence
+    stays: it is kept at the nation's clock time (20:00 on 4 May), whenever the edition
+    begins; the silence-time warning says when it no longer fits."""
     old_start = ceremony.local_start
     shift = datetime.combine(date.min, new_start.time()) - datetime.combine(
         date.min, old_start.time()
@@ -185,7 +187,7 @@ def _shift_clock_times(ceremony: Ceremony, new_start: datetime) -> None:
     if not shift:
         return
     for item in ceremony.items:
-        if item.start_time is not None:
+        if item.start_time is not None and item.kind != ItemKind.SILENCE:
             moved = datetime.combine(old_start.date(), item.start_time) + shift
             item.start_time = moved.time()
             item.version += 1  # an open form for the item now holds the old time
