@@ -215,7 +215,9 @@ def test_setting_a_policy_again_replaces_it_and_is_audited(
         ("RU", PolicyDecision.PROXY_ONLY, admin.id)
     ]
     actions = db.session.scalars(
-        sa.select(AuditEntry.action).where(AuditEntry.object_type == "invitation_policy")
+        sa.select(AuditEntry.action)
+        .where(AuditEntry.object_type == "invitation_policy")
+        .order_by(AuditEntry.id)
     ).all()
     assert actions == ["policy.set", "policy.set"]
 
@@ -904,9 +906,9 @@ def test_mark_sent_issues_a_link_and_a_new_link_revokes_the_old(
     assert response.status_code == 400
     # The history names each step, never the token.
     actions = db.session.scalars(
-        sa.select(AuditEntry.action).where(
-            AuditEntry.object_type == "invitation", AuditEntry.object_id == invitation.id
-        )
+        sa.select(AuditEntry.action)
+        .where(AuditEntry.object_type == "invitation", AuditEntry.object_id == invitation.id)
+        .order_by(AuditEntry.id)
     ).all()
     assert actions == ["invitation.create", "invitation.sent", "invitation.link", "invitation.link"]
     assert token_of(second) not in str(db.session.scalars(sa.select(AuditEntry.changes)).all())
