@@ -25,6 +25,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from app.files import sync_folder
+
 PG_TIMEOUT = 600
 SQLITE_HEADER = b"SQLite format 3\x00"
 PG_CUSTOM_HEADER = b"PGDMP"
@@ -201,7 +203,7 @@ def backup(url: str, target: Path) -> Path:
             os.close(handle)
         check_backup(url, partial)
         os.replace(partial, target)
-        _fsync_directory(target.parent)
+        sync_folder(target.parent)
     except OSError as error:
         raise BackupError(os_reason(error)) from error
     finally:
@@ -231,15 +233,6 @@ def _write_sqlite(url: str, handle: int) -> None:
         view = view[written:]
     memory_view.release()
     os.fsync(handle)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable."""
-    handle = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
 
 
 # --- restore ----------------------------------------------------------------------------

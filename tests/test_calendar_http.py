@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import http.client
 import os
-import subprocess
 import time as clock
 from collections.abc import Callable, Iterator
 from datetime import date, time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -29,8 +29,8 @@ from app.ceremonies.services import (
 )
 from app.extensions import db
 from tests.calendar_clients import ical_js, parse
+from tests.production import gunicorn as serving
 from tests.test_calendar import one_off
-from tests.test_deployment import GUNICORN, ROOT, free_port
 from tests.test_rsvp import invite
 
 YEAR = 2031
@@ -156,43 +156,17 @@ def test_programme_times_name_the_zone_and_follow_a_moved_start(
 
 
 @pytest.fixture
-def gunicorn(app: Flask) -> Iterator[str]:
+def gunicorn(app: Flask, tmp_path: Path) -> Iterator[str]:
     """A real gunicorn serving this test's database (it adds its own Date header)."""
-    port = free_port()
     env = {
         **os.environ,
+        "EREVELD_INSTANCE_PATH": str(tmp_path / "instance"),
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "SECRET_KEY": app.config["SECRET_KEY"],
     }
     env.pop("TEST_DATABASE_URL", None)
-    process = subprocess.Popen(
-        [str(GUNICORN), "-w", "1", "-b", f"127.0.0.1:{port}", "app.wsgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        for _ in range(200):
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            try:
-                connection.request("GET", "/healthz")
-                connection.getresponse().read()
-                break
-            except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        process.stderr.read().decode() if process.stderr else ""
-                    ) from None
-                clock.sleep(0.1)
-            finally:
-                connection.close()
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stderr:
-            process.stderr.close()
+    with serving(env, "-w", "1") as (base, _log):
+        yield base.removeprefix("http://")
 
 
 def test_every_feed_sends_one_date_header(

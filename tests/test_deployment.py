@@ -3,133 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from subprocess import CompletedProcess
 
-import psycopg
 import pytest
 import sqlalchemy as sa
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
-from sqlalchemy.engine import make_url
 
 from app import normalise_database_url
-
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).parent / "gunicorn"
-FLASK = Path(sys.executable).parent / "flask"
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def production_env(tmp_path: Path, database: str | None = None, **extra: str) -> dict[str, str]:
-    database = database or f"sqlite:///{tmp_path / 'prod.sqlite'}"
-    env = {
-        **os.environ,
-        "EREVELD_INSTANCE_PATH": str(tmp_path / "instance"),
-        "EREVELD_ENV_NAME": "production",
-        "SECRET_KEY": "a-production-secret-key-that-is-long-enough-1234",
-        "DATABASE_URL": database,
-        "EREVELD_PUBLIC_BASE_URL": "https://ereveld.example",
-        "EREVELD_TRUSTED_HOSTS": '["ereveld.example", "127.0.0.1"]',
-        "EREVELD_PROXY_FIX_X_FOR": "1",
-    }
-    env.pop("TEST_DATABASE_URL", None)
-    return env | extra
-
-
-@contextmanager
-def own_database(tmp_path: Path) -> Iterator[str]:
-    """An empty database for one server: a SQLite file, or a PostgreSQL database of its own
-    (never the suite's, whose tables conftest made without migrations)."""
-    if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_path / 'prod.sqlite'}"
-        return
-    name = f"ereveld_deploy_{uuid.uuid4().hex[:10]}"
-    admin = make_conninfo(POSTGRES_URL, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            # A restore keeps the database it replaced as NAME_before_restore_STAMP.
-            for (leftover,) in connection.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{name}%",)
-            ).fetchall():
-                connection.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                        sql.Identifier(leftover)
-                    )
-                )
-
-
-def flask(env: dict[str, str], *args: str, stdin: str | None = None) -> CompletedProcess[str]:
-    """The `flask` script as an operator runs it on the production host."""
-    return subprocess.run(
-        [str(FLASK), *args],
-        cwd=ROOT,
-        env={**env, "FLASK_APP": "app.wsgi"},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-@contextmanager
-def gunicorn(env: dict[str, str]) -> Iterator[str]:
-    """gunicorn with two workers as documented; its base URL once it accepts connections."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(GUNICORN),
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--forwarded-allow-ips",
-            "127.0.0.1",
-            "app.wsgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        process.stderr.read().decode() if process.stderr else "gunicorn died"
-                    ) from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stderr:
-            process.stderr.close()
+from tests.production import (
+    ROOT,
+    flask,
+    free_port,
+    gunicorn,
+    own_database,
+    production_env,
+)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env = production_env(tmp_path, database)
         migrated = flask(env, "db", "upgrade")
         assert migrated.returncode == 0, migrated.stderr
-        with gunicorn(env) as base:
+        with gunicorn(env) as (base, _log):
             yield base
 
 
@@ -224,7 +115,7 @@ def test_restore_while_serving(tmp_path: Path) -> None:
                 assert done.returncode == 0, done.stderr
         host = {"Host": "ereveld.example"}
 
-        with gunicorn(env) as base:
+        with gunicorn(env) as (base, _log):
             assert fetch(base + "/healthz", host)[0] == 200
 
             refused = flask(env, "restore", str(backup_file), "--yes")
@@ -261,7 +152,7 @@ def test_database_down_under_gunicorn(tmp_path: Path) -> None:
         EREVELD_DATABASE_CONNECT_TIMEOUT="2",
     )
     host = {"Host": "ereveld.example"}
-    with gunicorn(env) as base:
+    with gunicorn(env) as (base, _log):
         for language, words in (("nl", "probeer het"), ("en", "try again"), ("ru", "попробуйте")):
             status, headers, body = fetch(base + "/", {**host, "Accept-Language": language})
             assert status == 503, body[:300]

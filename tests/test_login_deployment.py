@@ -6,9 +6,6 @@ import contextlib
 import http.client
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -17,77 +14,15 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pyotp
 import pytest
 import redis
-from psycopg import sql
 
 from app.auth import throttle
+from tests.production import flask, gunicorn, own_database, production_env
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 # Redis database 1 (this suite's own number); its keys carry a fresh account each run.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    database = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'prod.sqlite'}"
-    env = {
-        **os.environ,
-        "EREVELD_INSTANCE_PATH": str(tmp_path / "instance"),
-        "EREVELD_ENV_NAME": "production",
-        "SECRET_KEY": "a-production-secret-key-that-is-long-enough-1234",
-        "DATABASE_URL": database,
-        "EREVELD_PUBLIC_BASE_URL": "https://ereveld.example",
-        "EREVELD_TRUSTED_HOSTS": '["ereveld.example", "127.0.0.1"]',
-        "EREVELD_PROXY_FIX_X_FOR": "1",
-    }
-    env.pop("TEST_DATABASE_URL", None)
-    return env | extra
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict[str, str], *options: str) -> Iterator[tuple[str, Path]]:
-    """gunicorn as documented, on a free port; yields its address and its log file."""
-    port = free_port()
-    log = Path(env["EREVELD_INSTANCE_PATH"]).parent / f"gunicorn-{port}.log"
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            [
-                str(GUNICORN),
-                *(options or ("-w", "2")),
-                "-b",
-                f"127.0.0.1:{port}",
-                "--forwarded-allow-ips",
-                "127.0.0.1",
-                "app.wsgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).close()  # noqa: S310
-                break
-            except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError(log.read_text()) from None
-                time.sleep(0.1)
-        yield base, log
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 # --- staff logins against gunicorn (issue #12, Security 6, 7, 11) ---------------------
@@ -96,52 +31,24 @@ OWNER_PASSWORD = "the owner's own passphrase"
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
-@contextlib.contextmanager
-def fresh_database(tmp_path: Path) -> Iterator[str]:
-    """An empty database of the suite's kind, migrated by `flask db upgrade`."""
-    postgres = os.environ.get("TEST_DATABASE_URL")
-    if not postgres:
-        yield f"sqlite:///{tmp_path / 'staff.sqlite'}"
-        return
-    name = f"ereveld_deploy_{uuid.uuid4().hex[:10]}"
-    admin_url = re.sub(r"/[^/]*$", "/postgres", postgres)
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield re.sub(r"/[^/]*$", f"/{name}", postgres)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
-
-def flask(env: dict[str, str], *args: str, stdin: str = "") -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def run(env: dict[str, str], *args: str, stdin: str = "") -> None:
+    result = flask(env, *args, stdin=stdin)
     assert result.returncode == 0, result.stderr
 
 
 @contextlib.contextmanager
 def staff_instance(tmp_path: Path, *emails: str, **extra: str) -> Iterator[tuple[str, Path]]:
     """Production gunicorn on a migrated database with these staff accounts."""
-    with fresh_database(tmp_path) as database:
+    with own_database(tmp_path) as database:
         env = production_env(
             tmp_path,
-            DATABASE_URL=database,
+            database,
             EREVELD_ARGON2_MEMORY_COST="8192",  # 8 MiB: fifteen at once must fit anywhere
             **extra,
         )
-        flask(env, "db", "upgrade")
+        run(env, "db", "upgrade")
         for email in emails:
-            flask(
+            run(
                 env,
                 "users",
                 "create",

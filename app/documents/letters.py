@@ -29,10 +29,11 @@ from sqlalchemy.orm import scoped_session
 
 from app.ceremonies.models import Ceremony
 from app.ceremonies.services import slugify
-from app.documents.pdf import Chunk, sync_folder, write_atomically, write_chunk
+from app.documents.pdf import Chunk, write_chunk
 from app.documents.services import renderer
 from app.documents.workers import RenderError, pool_for
 from app.extensions import DbSession
+from app.files import sync_folder, write_atomically
 from app.i18n import ordinal_commemoration
 from app.invitations.models import Invitation, InvitationKind, InvitationStatus
 from app.invitations.services import (
