@@ -19,6 +19,8 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
 
+from app import normalise_database_url
+
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 FLASK = Path(sys.executable).parent / "flask"
@@ -48,19 +50,20 @@ def production_env(tmp_path: Path, database: str | None = None, **extra: str) ->
 
 
 @contextmanager
-def own_database(tmp_path: Path) -> Iterator[str]:
+def own_database(tmp_path: Path, sqlite_name: str = "prod.sqlite") -> Iterator[str]:
     """An empty database for one server, of the suite's kind: a SQLite file, or a
     PostgreSQL database of its own (never the suite's, whose tables conftest made without
-    migrations)."""
+    migrations), made through the server's maintenance database."""
     if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_path / 'prod.sqlite'}"
+        yield f"sqlite:///{tmp_path / sqlite_name}"
         return
     name = f"ereveld_deploy_{uuid.uuid4().hex[:10]}"
     admin = make_conninfo(POSTGRES_URL, dbname="postgres")
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        url = make_url(normalise_database_url(POSTGRES_URL)).set(database=name)
+        yield url.render_as_string(hide_password=False)
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             # A restore keeps the database it replaced as NAME_before_restore_STAMP.

@@ -529,10 +529,8 @@ def test_two_senders_at_once_send_each_message_once(
 # --- confirmations, updates, cancellations -----------------------------------------------
 
 
-def test_a_delegations_own_reply_is_confirmed_without_review(
-    app: Flask, client: FlaskClient, ceremony: Ceremony, smtp: Mailbox
-) -> None:
-    invitation = invite(ceremony, status=InvitationStatus.SENT)
+def accept_on_the_personal_page(client: FlaskClient, invitation: Invitation) -> str:
+    """The delegation accepts with Kairat Nurlanuly at its head; returns its link's token."""
     token = issue_token(invitation)
     db.session.commit()
     response = client.post(
@@ -540,6 +538,14 @@ def test_a_delegations_own_reply_is_confirmed_without_review(
         data={"answer": "accept", "head_name": "Kairat Nurlanuly", "version": invitation.version},
     )
     assert response.status_code in (302, 303), response.text[:500]
+    return token
+
+
+def test_a_delegations_own_reply_is_confirmed_without_review(
+    app: Flask, client: FlaskClient, ceremony: Ceremony, smtp: Mailbox
+) -> None:
+    invitation = invite(ceremony, status=InvitationStatus.SENT)
+    token = accept_on_the_personal_page(client, invitation)
     db.session.rollback()
     [message] = db.session.scalars(sa.select(OutboxMessage)).all()
     assert message.kind == MessageKind.CONFIRMATION
@@ -570,13 +576,7 @@ def test_a_confirmation_states_the_reply_in_the_delegations_language(
 ) -> None:
     """The reply summary was an f-string around _(): never extracted, English everywhere."""
     invitation = invite(ceremony, status=InvitationStatus.SENT, language=language)
-    token = issue_token(invitation)
-    db.session.commit()
-    response = client.post(
-        f"/rsvp/{token}/reply",
-        data={"answer": "accept", "head_name": "Kairat Nurlanuly", "version": invitation.version},
-    )
-    assert response.status_code in (302, 303), response.text[:500]
+    accept_on_the_personal_page(client, invitation)
     send(app)
     [received] = smtp.received
     text = body_of(received.message)

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import flask_migrate
-import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -25,14 +23,12 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
-from sqlalchemy.engine import make_url
 
-from app import PROJECT_ROOT, create_app, normalise_database_url
+from app import PROJECT_ROOT, create_app
 from app.auth.models import Role
 from app.auth.services import create_user
 from app.extensions import db
+from tests.production import own_database
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -104,24 +100,10 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def database_url(sqlite_url: str) -> Iterator[str]:
+def database_url(tmp_path: Path) -> Iterator[str]:
     """An empty database: a SQLite file, or a PostgreSQL database made for this test."""
-    if not POSTGRES_URL:
-        yield sqlite_url
-        return
-    name = f"ereveld_mig_{uuid.uuid4().hex[:12]}"
-    # Through the server's maintenance database: the suite's own database is never touched.
-    admin = make_conninfo(POSTGRES_URL, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        url = make_url(normalise_database_url(POSTGRES_URL)).set(database=name)
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with own_database(tmp_path, "migrated.sqlite") as url:
+        yield url
 
 
 def in_app_context(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
