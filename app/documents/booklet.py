@@ -42,7 +42,6 @@ def impose_booklet(pdf: bytes) -> bytes:
             booklet.Root.Lang = source.Root.Lang
         with booklet.open_metadata(set_pikepdf_as_editor=False) as meta:
             meta.load_from_docinfo(source.docinfo)
-        booklet.docinfo = booklet.copy_foreign(source.docinfo)
         out = BytesIO()
         booklet.save(out)
         return out.getvalue()
