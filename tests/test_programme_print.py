@@ -331,3 +331,26 @@ def test_programme_command(
     bad = runner.invoke(args=[*args[:5], "--lang", "de"])
     assert bad.exit_code == 2
     assert "Invalid value for '--lang'" in bad.output
+
+
+def test_the_notes_heading_keeps_with_its_text(
+    app: Flask, edition: Callable[..., Ceremony], tmp_path: Path
+) -> None:
+    """4 May's flag note after programmes of growing length: wherever the page ends, the
+    heading "Praktische informatie" is on the page of the note it heads."""
+    ceremony = edition("4-mei", 2026)
+    moved = 0
+    for extra in range(14):
+        pages = pdf_tools.pages(render(app, ceremony, "nl-ru"), tmp_path)
+        [heading] = page_of(pages, "Praktische informatie")
+        assert page_of(pages, "Vlag halfstok") == [heading]
+        assert page_of(pages, "Флаг приспущен") == [heading]
+        moved = max(moved, heading)
+        add_item(
+            ceremony,
+            ProgrammeItemData(
+                ItemKind.MUSIC, None, None, 1, "", long_text(extra, "nl"), "", "", True
+            ),
+        )
+        db.session.commit()
+    assert moved >= 2  # the note went over at least one page break on the way
