@@ -1,4 +1,5 @@
-"""`flask documents letters|lists ...`: letters (with progress) or staff's lists into a folder."""
+"""`flask documents letters|lists|programme ...`: letters (with progress) or staff's lists
+into a folder, or the printed programme."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from app.documents.letters import (
     send_by_letter,
 )
 from app.documents.lists import LIST_LANGUAGES, CardLayout, ListKind, printed_list
+from app.documents.services import PROGRAMME_LANGUAGES, programme_pdf
 from app.documents.workers import RenderError
 from app.extensions import db
+from app.files import write_atomically
 from app.invitations.models import InvitationKind
 from app.invitations.services import Actor, InvitationError, invitations_of
 
@@ -136,3 +139,32 @@ def lists_command(edition_slug: str, out: Path, lang: str) -> None:
         (out / printed.file_name).write_bytes(printed.pdf)
         click.echo(printed.file_name)
     click.echo(f"{len(wanted)} lists written to {out}")
+
+
+@documents_cli.command("programme")
+@click.argument("edition_slug")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The PDF to write.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(PROGRAMME_LANGUAGES),
+    default="nl",
+    show_default=True,
+    help="One language, or several for a mixed audience (the first leads).",
+)
+@click.option(
+    "--booklet",
+    is_flag=True,
+    help="An A5 booklet: two pages on each side of A4 landscape, for folding and stapling.",
+)
+def programme_command(edition_slug: str, out: Path, lang: str, booklet: bool) -> None:
+    """The printed programme of EDITION_SLUG, drafts included."""
+    ceremony = edition_for_command(edition_slug)
+    pdf = programme_pdf(db.session, ceremony, lang, booklet=booklet)
+    write_atomically(out, pdf)
+    click.echo(f"{out} written ({'booklet, ' if booklet else ''}{lang})")

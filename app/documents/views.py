@@ -23,7 +23,7 @@ from app.auth.access import planner_required, viewer_required
 from app.calendar.services import public_conditions
 from app.ceremonies.models import Ceremony
 from app.documents import bp
-from app.documents.forms import LettersForm
+from app.documents.forms import LettersForm, ProgrammeForm
 from app.documents.jobs import carries_links, read_status, result_path, start_job
 from app.documents.letters import (
     LAYOUTS,
@@ -77,11 +77,27 @@ def public_programme(slug: str) -> Response:
 
 @bp.get("/staff/ceremonies/<slug>/programme.pdf")
 @viewer_required
-def staff_programme(slug: str) -> Response:
-    """Any edition's programme, drafts included: the preview before publishing."""
+def staff_programme(slug: str) -> Response | tuple[str, int]:
+    """Any edition's programme, drafts included: the preview before publishing, in the
+    chosen languages, as pages or as an A5 booklet imposed for printing."""
     ceremony = edition_or_404(slug)
-    lang = _language()
-    return _pdf(programme_pdf(db.session, ceremony, lang), f"{slug}-{lang}.pdf", public=False)
+    asked = request.args.copy()
+    if "language" not in asked and "lang" in asked:
+        asked["language"] = asked["lang"]  # links made before the form
+    form = ProgrammeForm(formdata=asked)
+    if not form.validate():
+        return render_template("documents/programme.html", ceremony=ceremony, form=form), 400
+    lang = form.language.data or "nl"
+    booklet = form.layout.data == "booklet"
+    pdf = programme_pdf(db.session, ceremony, lang, booklet=booklet)
+    name = f"{slug}-{lang}-booklet.pdf" if booklet else f"{slug}-{lang}.pdf"
+    return _pdf(pdf, name, public=False)
+
+
+@bp.app_template_global()
+def programme_form() -> ProgrammeForm:
+    """The programme's download choices, for the edition page (which ceremonies renders)."""
+    return ProgrammeForm(formdata=None)
 
 
 # --- invitation letters -------------------------------------------------------------
