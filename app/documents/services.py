@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, render_template
-from flask_babel import force_locale, format_date
 
 from app.ceremonies.checks import flag_note
 from app.ceremonies.models import Ceremony
 from app.ceremonies.timing import ItemLike, timetable
 from app.documents.pdf import Renderer, renderer_for
 from app.extensions import DbSession
-from app.i18n import ordinal_commemoration, pick
+from app.i18n import date_phrase, force_locale, ordinal_commemoration, pick
 from app.settings.services import get_setting
 
 # "nl-en": Dutch with the English text beneath, for a mixed audience.
@@ -43,7 +42,7 @@ def programme_html(session: DbSession, ceremony: Ceremony, language: str) -> str
             anniversary=ordinal_commemoration(ceremony.anniversary, lang)
             if ceremony.anniversary
             else None,
-            long_date=format_date(ceremony.local_start.date(), "full"),
+            long_date=date_phrase(ceremony.local_start, lang),
             timed=[t for t in timetable(ceremony) if t.item.printable],
             flag=flag.message if flag else None,
             paper=get_setting(session, "programme_paper"),
