@@ -67,6 +67,7 @@ EMAIL_PROBLEMS: tuple[tuple[str, Any], ...] = (
     ("something before the @-sign", _l("Something must come before the @-sign.")),
     ("something after the @-sign", _l("Something must come after the @-sign.")),
     ("too long", _l("This email address is too long.")),
+    ("so many characters", _l("This email address is too long.")),
     ("period", _l("A full stop is not allowed there in an email address.")),
     ("after the @-sign", _l("The part after the @-sign is not a valid domain name.")),
     ("character", _l("This email address contains characters that are not allowed.")),
