@@ -62,11 +62,11 @@ NOT_PAGES = {
     "static": "files",
     "main.healthz": "a probe for the load balancer",
     "calendar.api_editions": "JSON for programs",
-    "calendar.public_feed": "iCalendar data (its text comes from the programme)",
-    "calendar.series_feed": "iCalendar data",
-    "calendar.staff_feed": "iCalendar data behind a personal token",
-    "calendar.edition_file": "iCalendar data",
-    "rsvp.feed": "iCalendar data",
+    "calendar.public_feed": "test_feeds",
+    "calendar.series_feed": "test_feeds",
+    "calendar.staff_feed": "iCalendar data behind a staff member's personal token",
+    "calendar.edition_file": "test_feeds",
+    "rsvp.feed": "test_feeds",
     "contacts.export_csv": "a spreadsheet of stored data",
     "contacts.export_vcard": "vCards of stored data",
     "privacy.export": "JSON of one person's stored data",
@@ -426,6 +426,47 @@ def test_emails(app: Flask, demo: Demo, language: str) -> None:
                 elif part.get_content_type() == "text/html":
                     text += visible(part.get_content())
             problems[kind.value] = english_in(text, language, demo.data)
+    fail_on(problems)
+
+
+# --- calendar feeds ----------------------------------------------------------------------
+
+FEEDS = [
+    "/calendar.ics?lang={lang}",
+    "/calendar/{series}.ics?lang={lang}",
+    "/ceremonies/{slug}.ics?lang={lang}",
+    "/rsvp/{token}/calendar.ics?lang={lang}",
+]
+READ_IN_FEEDS = ("SUMMARY", "DESCRIPTION", "LOCATION", "X-WR-CALNAME", "X-WR-CALDESC")
+
+
+def feed_text(ics: str) -> str:
+    """What a calendar shows of a feed: its titles, descriptions and places."""
+    unfolded = re.sub(r"\r?\n[ \t]", "", ics)
+    shown = []
+    for line in unfolded.splitlines():
+        name, _, value = line.partition(":")
+        if name.split(";")[0] in READ_IN_FEEDS:
+            shown.append(value.replace("\\n", "\n").replace("\\,", ",").replace("\\;", ";"))
+    return "\n".join(shown)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_feeds(demo: Demo, get: Callable[[str], tuple[int, str, bytes]], language: str) -> None:
+    series = demo.ceremony.series
+    assert series is not None
+    token = issue_token(demo.invitation)
+    db.session.commit()
+    problems: dict[str, list[str]] = {}
+    for pattern in FEEDS:
+        url = pattern.format(
+            lang=language, series=series.slug, slug=demo.ceremony.slug, token=token
+        )
+        status, mimetype, body = get(url)
+        assert (status, mimetype) == (200, "text/calendar"), url
+        text = feed_text(body.decode())
+        assert text.strip(), url
+        problems[url] = english_in(text, language, demo.data)
     fail_on(problems)
 
 
