@@ -11,12 +11,12 @@ import logging
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, jsonify, render_template, request, session
-from flask_babel import force_locale
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.wrappers import Response
 
 from app.extensions import db
+from app.i18n import force_locale
 
 logger = logging.getLogger(__name__)
 

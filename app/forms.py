@@ -56,3 +56,28 @@ class LongTextField(TextAreaField):
     def pre_validate(self, form: BaseForm) -> None:
         if self.data and _CONTROL_BLOCK.search(self.data):
             raise ValidationError(_l("Remove control or text-direction characters."))
+
+
+# email-validator explains in English only; its explanation, matched by kind, becomes ours
+# (translated), so a Dutch page never reads "Geen geldig e-mailadres: An email address
+# must have an @-sign.". First match wins; anything unforeseen gets the plain message.
+EMAIL_PROBLEMS: tuple[tuple[str, Any], ...] = (
+    ("must have an @-sign", _l("An email address needs an @-sign.")),
+    ("more than one @", _l("An email address has only one @-sign.")),
+    ("something before the @-sign", _l("Something must come before the @-sign.")),
+    ("something after the @-sign", _l("Something must come after the @-sign.")),
+    ("too long", _l("This email address is too long.")),
+    ("so many characters", _l("This email address is too long.")),
+    ("period", _l("A full stop is not allowed there in an email address.")),
+    ("after the @-sign", _l("The part after the @-sign is not a valid domain name.")),
+    ("character", _l("This email address contains characters that are not allowed.")),
+)
+
+
+def email_problem(error: Exception) -> Any:
+    """What is wrong with an email address, as a lazy text in the reader's language."""
+    explained = str(error)
+    for fragment, message in EMAIL_PROBLEMS:
+        if fragment in explained:
+            return _l("Not a valid email address: %(why)s", why=message)
+    return _l("Not a valid email address.")

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, format_time
+from flask_babel import format_decimal, format_time
 
 from app.auth.forms import ROLE_LABELS
 from app.auth.models import Role
 from app.ceremonies.forms import ITEM_KIND_LABELS, ORGANISER_ROLE_LABELS
 from app.ceremonies.models import ItemKind, OrganiserRole
 from app.ceremonies.services import status_label
-from app.i18n import current_language, ordinal_commemoration, page_languages
+from app.i18n import (
+    clock,
+    current_language,
+    date_phrase,
+    date_time_phrase,
+    ordinal_commemoration,
+    page_languages,
+    stamp_phrase,
+    time_phrase,
+)
 
 
 def register(app: Flask) -> None:
@@ -20,15 +30,17 @@ def register(app: Flask) -> None:
     def longdate(moment: datetime) -> str:
         # Babel would convert to BABEL_DEFAULT_TIMEZONE; ceremony times are already
         # in their venue's zone, so format the wall clock as it stands.
-        return str(format_date(moment.date(), "full"))
+        return date_phrase(moment)
 
     @app.template_filter("hm")
     def hm(moment: datetime) -> str:
-        return moment.strftime("%H:%M")
+        return clock(moment)
 
     @app.template_filter("stamp")
     def stamp(moment: datetime) -> str:
-        return str(format_datetime(moment, "medium"))
+        # Stored moments are UTC; the reader's clock is the venue's (Europe/Amsterdam).
+        zone = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
+        return stamp_phrase(moment.astimezone(zone) if moment.tzinfo else moment)
 
     @app.template_filter("kind")
     def kind(value: ItemKind) -> str:
@@ -49,6 +61,9 @@ def register(app: Flask) -> None:
         page_languages=page_languages,
         ordinal_commemoration=ordinal_commemoration,
         format_time=format_time,
+        date_phrase=date_phrase,
+        time_phrase=time_phrase,
+        date_time_phrase=date_time_phrase,
     )
 
 

@@ -48,7 +48,7 @@ def published(edition: Callable[..., Ceremony]) -> Ceremony:
             [
                 "National Remembrance",
                 "81st commemoration",
-                "Monday, May 4, 2026",
+                "Monday 4 May 2026",
                 "Two minutes' silence",
                 "half-mast from 18:00 until sunset (21:08)",
             ],

@@ -16,23 +16,47 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_babel import format_date
 
 from app.auth.models import Role, User
 from app.calendar.services import CALENDAR_NAMES
 from app.ceremonies.models import Ceremony, CeremonySeries, CeremonyStatus
 from app.ceremonies.services import set_status
 from app.extensions import db
+from app.forms import email_problem
+from app.i18n import (
+    clock,
+    current_language,
+    date_phrase,
+    date_time_phrase,
+    end_sentence,
+    force_locale,
+    select_locale,
+    stamp_phrase,
+    time_phrase,
+)
+from app.invitations.models import Invitation, InvitationStatus
+from app.invitations.tokens import issue_token
+from app.mail.compose import build
+from app.mail.models import MessageKind
+from app.mail.sender import outgoing
+from app.mail.services import write
+from app.mail.texts import fill
 from app.types import local_today
+from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
@@ -659,3 +683,214 @@ def test_staff_pages_do_not_speak_russian(
     staff_page("/staff/ceremonies?year=2026", "nl")
     assert "Nieuwe editie" in page("/staff/ceremonies?year=2026")
     assert '<html lang="ru">' in page("/calendar")
+
+
+# --- dates and times (app/i18n.py) ------------------------------------------------------
+
+VICTORY_DAY = datetime(2027, 5, 9, 11, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))  # a Sunday
+
+
+@pytest.mark.parametrize(
+    ("lang", "day", "when"),
+    [
+        ("en", "Sunday 9 May 2027", "Sunday 9 May 2027 at 11:00"),
+        ("nl", "zondag 9 mei 2027", "zondag 9 mei 2027 om 11:00 uur"),
+        ("ru", "воскресенье, 9 мая 2027 г.", "в воскресенье, 9 мая 2027 г., в 11:00"),
+    ],
+)
+def test_date_phrases(app: Flask, lang: str, day: str, when: str) -> None:
+    assert date_phrase(VICTORY_DAY, lang) == day
+    assert date_phrase(VICTORY_DAY.date(), lang) == day
+    assert date_time_phrase(VICTORY_DAY, lang) == when
+
+
+def test_date_without_weekday_and_other_weekdays() -> None:
+    assert date_phrase(date(2027, 4, 25), "en", weekday=False) == "25 April 2027"
+    assert date_phrase(date(2027, 4, 25), "nl", weekday=False) == "25 april 2027"
+    assert date_phrase(date(2027, 4, 25), "ru", weekday=False) == "25 апреля 2027 г."
+    # "во вторник", "в среду": the preposition and the accusative follow the weekday.
+    tuesday = datetime(2027, 5, 4, 20, 0)
+    assert date_time_phrase(tuesday, "ru") == "во вторник, 4 мая 2027 г., в 20:00"
+    assert date_time_phrase(tuesday + timedelta(days=1), "ru").startswith("в среду, 5 мая")
+    assert date_time_phrase(tuesday, "en") == "Tuesday 4 May 2027 at 20:00"
+
+
+def test_times_are_24_hour_without_seconds() -> None:
+    midnight = datetime(2027, 12, 24, 0, 0)
+    assert [time_phrase(midnight, lang) for lang in ("en", "nl", "ru")] == [
+        "00:00",
+        "00:00 uur",
+        "00:00",
+    ]
+    afternoon = datetime(2027, 5, 9, 15, 45, 10)
+    assert clock(afternoon) == "15:45"
+    assert date_time_phrase(afternoon, "en") == "Sunday 9 May 2027 at 15:45"
+    assert stamp_phrase(afternoon, "en") == "9 May 2027, 15:45"
+    assert "PM" not in date_time_phrase(afternoon, "en")
+    assert time_phrase(time(9, 5), "nl") == "09:05 uur"
+
+
+def test_english_is_formatted_as_british(app: Flask) -> None:
+    """Flask-Babel's own formatting, as templates and mail use it, is en_GB for English."""
+    with app.test_request_context("/?lang=en"), force_locale("en"):
+        assert str(format_date(date(2027, 5, 9), "long")) == "9 May 2027"
+    with app.test_request_context("/?lang=en"):
+        assert select_locale() == "en_GB"
+        assert current_language() == "en"
+
+
+def test_russian_date_at_a_sentence_end_has_one_full_stop() -> None:
+    filled = fill("Просим ответить до {deadline}.", {"deadline": "25 апреля 2027 г."})
+    assert filled == "Просим ответить до 25 апреля 2027 г."
+    # Elsewhere a full stop in a value stays.
+    assert fill("до {deadline} и", {"deadline": "25 апреля 2027 г."}) == "до 25 апреля 2027 г. и"
+    assert end_sentence("25 апреля 2027 г.") == "25 апреля 2027 г."
+    assert end_sentence("25 april 2027") == "25 april 2027."
+
+
+# --- what reviewers found untranslated --------------------------------------------------
+
+
+@pytest.fixture
+def demo_edition(runner: FlaskCliRunner) -> Ceremony:
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    ceremony = db.session.scalar(
+        sa.select(Ceremony).where(Ceremony.slug == f"{local_today().year + 1}-9-mei")
+    )
+    assert ceremony is not None
+    return ceremony
+
+
+def accepted_invitation(ceremony: Ceremony) -> Invitation:
+    invitation = db.session.scalars(
+        sa.select(Invitation).where(
+            Invitation.ceremony_id == ceremony.id,
+            Invitation.status == InvitationStatus.ACCEPTED,
+        )
+    ).first()
+    assert invitation is not None
+    return invitation
+
+
+@pytest.mark.parametrize(
+    ("lang", "correct", "required"),
+    [
+        ("nl", "Verbeter de gemarkeerde velden.", "Dit veld is vereist."),
+        ("ru", "Исправьте, пожалуйста, отмеченные поля.", "Обязательное поле."),
+    ],
+)
+def test_form_errors_in_the_pages_language(
+    client: FlaskClient,
+    fresh_context: Callable[[], AbstractContextManager[object]],
+    demo_edition: Ceremony,
+    lang: str,
+    correct: str,
+    required: str,
+) -> None:
+    """Our error box and WTForms' own messages, on the delegation's page; the typed
+    function is kept."""
+    invitation = accepted_invitation(demo_edition)
+    token = issue_token(invitation)
+    db.session.commit()
+    version = str(invitation.version)
+    with fresh_context():
+        response = client.post(
+            f"/rsvp/{token}/members?lang={lang}",
+            data={"name": "", "function": "Attaché X", "version": version},
+        )
+    assert response.status_code == 400
+    text = html.unescape(response.get_data(as_text=True))
+    assert correct in text
+    assert required in text
+    assert "Please correct" not in text
+    assert "This field is required" not in text
+    assert "Attaché X" in text
+    # The same page, good input: no error box.
+    with fresh_context():
+        good = client.post(
+            f"/rsvp/{token}/members?lang={lang}",
+            data={"name": "Anna Petrova", "role": "attendee", "version": version},
+        )
+    assert good.status_code == 302
+
+
+def test_email_error_is_wholly_dutch(
+    client: FlaskClient,
+    fresh_context: Callable[[], AbstractContextManager[object]],
+    make_user: Callable[..., User],
+) -> None:
+    admin = make_user(Role.ADMIN, email="chef@example.org")
+    with fresh_context():
+        client.post("/login", data={"email": admin.email, "password": PASSWORD})
+
+    def new_user(email: str) -> tuple[int, str]:
+        with fresh_context():
+            response = client.post(
+                "/staff/users/new?lang=nl",
+                data={
+                    "email": email,
+                    "password": "a long enough password",
+                    "name": "Anna",
+                    "role": "viewer",
+                    "language": "nl",
+                    "active": "y",
+                },
+            )
+        return response.status_code, html.unescape(response.get_data(as_text=True))
+
+    status, text = new_user("anna at example")
+    assert status == 400
+    assert "Geen geldig e-mailadres: Een e-mailadres moet een @-teken bevatten." in text
+    assert "@-sign" not in text
+    assert 'value="anna at example"' in text
+    status, text = new_user("anna@")
+    assert "Geen geldig e-mailadres: Na het @-teken moet iets staan." in text
+    status, _ = new_user("anna@example.org")
+    assert status == 302
+
+
+def test_email_problems_have_our_words(app: Flask) -> None:
+    def why(address: str) -> str:
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError as error:
+            with app.test_request_context(), force_locale("nl"):
+                return str(email_problem(error))
+        raise AssertionError(address)
+
+    assert why("@example.org") == "Geen geldig e-mailadres: Vóór het @-teken moet iets staan."
+    assert why("a..b@example.org").startswith("Geen geldig e-mailadres: Een punt")
+    too_long = "Geen geldig e-mailadres: Dit e-mailadres is te lang."
+    assert why("a" * 64 + "@" + ".".join(["b" * 63] * 3) + ".org") == too_long
+    assert why("a@" + "b" * 64 + ".org") == too_long
+    assert why("a b@example.org").startswith("Geen geldig e-mailadres: Dit e-mailadres bevat")
+
+
+@pytest.mark.parametrize(
+    ("lang", "reply", "when", "not_there"),
+    [
+        ("nl", "Antwoord: ", "op zondag 9 mei", "Reply:"),
+        ("ru", "Ответ: ", "г.", "Reply:"),
+        ("en", "Reply: ", "on Sunday 9 May", "May 9"),
+    ],
+)
+def test_confirmation_email_in_its_language(
+    app: Flask, demo_edition: Ceremony, lang: str, reply: str, when: str, not_there: str
+) -> None:
+    invitation = accepted_invitation(demo_edition)
+    invitation.language = lang
+    with app.test_request_context():
+        for kind in (MessageKind.CONFIRMATION, MessageKind.INVITATION):
+            message = write(db.session, kind, invitation)
+            assert message is not None
+            email = build(outgoing(message, "https://ereveld.example/r/x", with_letter=False))
+            body = email.get_body(("plain",))
+            assert body is not None
+            text = body.get_content()
+            assert not_there not in text
+            assert "г.." not in text
+            if kind == MessageKind.CONFIRMATION:
+                assert reply in text
+            else:
+                assert when in text

@@ -227,7 +227,7 @@ def test_drafts_tell_the_edition_as_it_is_when_they_are_read(
     shown = client.get(f"/staff/mail/{one.id}").text
     assert "The Mayor of Leusden and the Foundation" in shown
     assert "Lounge suit" in shown
-    assert "April 25" in shown  # the invitation's own deadline wins over the edition's
+    assert "25 April" in shown  # British; the invitation's own deadline wins over the edition's
     assert "Written by hand: [" in client.get(f"/staff/mail/{two.id}").text
     db.session.rollback()
     stored = db.session.get(Ceremony, ceremony.id)

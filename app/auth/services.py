@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select
 
 from app.auth.models import PendingLogin, Role, User, new_session_token
 from app.extensions import DbSession
+from app.forms import email_problem
 from app.refusals import Refusal
 from app.types import utcnow
 
@@ -53,9 +54,7 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise AccountError(
-            _l("Not a valid email address: %(why)s", why=str(error)), "email"
-        ) from error
+        raise AccountError(email_problem(error), "email") from error
 
 
 def find_by_email(session: DbSession, email: str) -> User | None:

@@ -20,7 +20,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.http import http_date
@@ -32,7 +31,7 @@ from app.calendar.timezones import vtimezone
 from app.ceremonies.models import Ceremony, CeremonySeries, CeremonyStatus, ProgrammeItem, Venue
 from app.ceremonies.timing import ItemLike, timetable
 from app.extensions import DbSession
-from app.i18n import pick
+from app.i18n import force_locale, pick
 from app.types import utcnow
 
 PRODID = "-//Stichting Sovjet Ereveld//Ereveld//NL"

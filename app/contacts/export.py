@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from datetime import UTC, date
 
 import sqlalchemy as sa
-from flask_babel import force_locale
 from sqlalchemy.orm import selectinload
 
 from app.contacts.importer import COLUMNS
 from app.contacts.models import Appointment, Organisation, Person
 from app.contacts.services import ZONE, role_label
 from app.extensions import DbSession
+from app.i18n import force_locale
 from app.types import local_today
 
 # Cells a spreadsheet would evaluate (OWASP "CSV injection").

@@ -35,6 +35,7 @@ from app.contacts.models import (
     Person,
 )
 from app.extensions import DbSession
+from app.forms import email_problem
 from app.invitations.models import Invitation, InvitationPolicy
 from app.refusals import Refusal
 from app.types import utcnow
@@ -117,7 +118,7 @@ def check_email(value: str) -> str:
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError as error:
-        raise ContactError(_l("Not a valid email address."), field="email") from error
+        raise ContactError(email_problem(error), field="email") from error
     return value
 
 

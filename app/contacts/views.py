@@ -9,7 +9,6 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import abort, make_response, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -70,7 +69,7 @@ from app.contacts.services import (
 )
 from app.extensions import db
 from app.forms import choices
-from app.i18n import current_language
+from app.i18n import current_language, date_phrase
 from app.types import local_today
 from app.views import commit, flash_saved, form_error
 
@@ -661,7 +660,7 @@ def precedence() -> str | tuple[str, int]:
         "contacts/precedence.html",
         ranked=ranked,
         on=on,
-        on_label=format_date(on, "full"),
+        on_label=date_phrase(on),
         typed=typed or on.isoformat(),
         error=error,
         **_labels(),

@@ -22,7 +22,6 @@ from typing import Any, Protocol
 import pikepdf
 import zxingcpp
 from flask import current_app, render_template
-from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from PIL import Image
 from sqlalchemy.orm import scoped_session
@@ -34,7 +33,7 @@ from app.documents.services import renderer
 from app.documents.workers import RenderError, pool_for
 from app.extensions import DbSession
 from app.files import sync_folder, write_atomically
-from app.i18n import ordinal_commemoration
+from app.i18n import date_phrase, date_time_phrase, force_locale, ordinal_commemoration
 from app.invitations.models import Invitation, InvitationKind, InvitationStatus
 from app.invitations.services import (
     Actor,
@@ -61,7 +60,7 @@ class Letter:
 
 def _rsvp_line(invitation: Invitation) -> str:
     deadline = invitation.rsvp_deadline
-    when = str(format_date(deadline, "long")) if deadline else ""
+    when = date_phrase(deadline, invitation.language, weekday=False) if deadline else ""
     if invitation.kind == InvitationKind.REGRETS_ONLY:
         line = _("Regrets only, before %(date)s", date=when) if when else _("Regrets only")
     elif invitation.kind == InvitationKind.PM:
@@ -82,7 +81,7 @@ def letter_context(letter: Letter) -> dict[str, Any]:
         start = ceremony.local_start
         return {
             "lang": lang,
-            "today": format_date(local_today(), "long"),
+            "today": date_phrase(local_today(), lang, weekday=False),
             "honorific": person.honorific(lang) if person else "",
             "name": person.full_name if person else "",
             "native_name": " ".join(p for p in (person.native_name, person.patronymic) if p)
@@ -94,11 +93,7 @@ def letter_context(letter: Letter) -> dict[str, Any]:
             "anniversary": ordinal_commemoration(ceremony.anniversary, lang)
             if ceremony.anniversary
             else "",
-            "when": _(
-                "%(date)s at %(time)s",
-                date=format_date(start.date(), "full"),
-                time=f"{start:%H:%M}",
-            ),
+            "when": date_time_phrase(start, lang),
             "venue": ", ".join(p for p in (ceremony.venue.name, ceremony.venue.address) if p),
             "url": letter.url,
             "qr": qr_data_uri(letter.url) if letter.url else None,

@@ -17,7 +17,6 @@ from enum import StrEnum
 from typing import Any
 
 from flask import render_template
-from flask_babel import force_locale, format_date, format_datetime
 from flask_babel import gettext as _
 
 from app.ceremonies.models import Ceremony, ItemKind
@@ -25,7 +24,7 @@ from app.ceremonies.timing import timetable
 from app.contacts.services import role_label
 from app.documents.services import renderer
 from app.extensions import DbSession
-from app.i18n import ordinal_commemoration
+from app.i18n import clock, date_phrase, force_locale, ordinal_commemoration, stamp_phrase
 from app.invitations.forms import KIND_LABELS, MEMBER_ROLE_LABELS, STATUS_LABELS, WREATH_LABELS
 from app.invitations.models import Invitation, InvitationKind, InvitationStatus
 from app.invitations.services import WAITING, delegation_size
@@ -251,7 +250,7 @@ def _as_of(invitations: Sequence[Invitation], ceremony: Ceremony) -> str:
     if not moments:
         return ""
     latest: datetime = max(moments)
-    return str(format_datetime(latest.astimezone(ceremony.zone), "medium"))
+    return stamp_phrase(latest.astimezone(ceremony.zone))
 
 
 def _common(ceremony: Ceremony, lang: str, list_name: str, as_of: str) -> dict[str, Any]:
@@ -264,8 +263,8 @@ def _common(ceremony: Ceremony, lang: str, list_name: str, as_of: str) -> dict[s
         "anniversary": ordinal_commemoration(ceremony.anniversary, lang)
         if ceremony.anniversary
         else "",
-        "long_date": format_date(start.date(), "full"),
-        "hours": f"{start:%H:%M}–{ceremony.local_end:%H:%M}",
+        "long_date": date_phrase(start, lang),
+        "hours": f"{clock(start)}–{clock(ceremony.local_end)}",
         "venue": ceremony.venue.name,
         "as_of": _("Last change to the invitations: %(moment)s", moment=as_of) if as_of else "",
     }

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, render_template
-from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
 from app.ceremonies.checks import flag_note
@@ -15,7 +14,7 @@ from app.ceremonies.timing import ItemLike, timetable
 from app.documents.booklet import impose_booklet
 from app.documents.pdf import Renderer, renderer_for
 from app.extensions import DbSession
-from app.i18n import ordinal_commemoration, pick
+from app.i18n import date_phrase, force_locale, ordinal_commemoration, pick
 from app.settings.services import get_setting
 
 # One language, or several for a mixed audience: the first leads (the document's
@@ -64,7 +63,7 @@ def _part(session: DbSession, ceremony: Ceremony, lang: str) -> ProgrammePart:
             anniversary=ordinal_commemoration(ceremony.anniversary, lang)
             if ceremony.anniversary
             else "",
-            long_date=str(format_date(ceremony.local_start.date(), "full")),
+            long_date=date_phrase(ceremony.local_start, lang),
             programme=_("Programme"),
             notes=_("Practical notes"),
             no_items=_("The programme will be announced later."),

@@ -40,14 +40,13 @@ from flask import (
 )
 from flask.blueprints import BlueprintSetupState
 from flask.sansio.app import App
-from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.calendar.services import is_public, rendered
 from app.calendar.views import serve
 from app.extensions import db
-from app.i18n import current_language
+from app.i18n import current_language, date_phrase, force_locale
 from app.invitations.models import Invitation, InvitationStatus, MemberRole, WreathChoice
 from app.invitations.rsvp_forms import (
     MEMBER_ROLE_LABELS,
@@ -243,7 +242,7 @@ def _page(
         token=token,
         lang=current_language(),
         timed=delegation_programme(ceremony),
-        deadline=format_date(last_day, "full") if last_day else None,
+        deadline=date_phrase(last_day) if last_day else None,
         editable=open_for_changes(invitation),
         accepted=invitation.status == InvitationStatus.ACCEPTED,
         reply_label=_status_label(invitation.status),

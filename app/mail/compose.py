@@ -15,7 +15,6 @@ from email.utils import format_datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 from markupsafe import escape
@@ -23,6 +22,7 @@ from markupsafe import escape
 from app.calendar.services import PRODID, location, summary
 from app.calendar.timezones import vtimezone
 from app.ceremonies.models import Ceremony
+from app.i18n import date_phrase, date_time_phrase, force_locale, time_phrase
 from app.invitations.forms import MEMBER_ROLE_LABELS, STATUS_LABELS, WREATH_LABELS
 from app.invitations.models import Invitation, InvitationStatus, WreathChoice
 from app.invitations.rsvp_services import practical_notes
@@ -96,10 +96,11 @@ def values(invitation: Invitation, lang: str) -> dict[str, str]:
             "name": name,
             "organisation": organisation,
             "ceremony": ceremony.title(lang),
-            "date": str(format_date(start.date(), "full")),
-            "time": f"{start:%H:%M}",
+            "date": date_phrase(start, lang),
+            "time": time_phrase(start, lang),
+            "when": date_time_phrase(start, lang),
             "venue": location(ceremony.venue),
-            "deadline": str(format_date(deadline, "long")) if deadline else "",
+            "deadline": date_phrase(deadline, lang, weekday=False) if deadline else "",
             "dress": str(_("Dress: %(dress)s", dress=ceremony.dress_code))
             if ceremony.dress_code
             else "",

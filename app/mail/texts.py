@@ -32,6 +32,7 @@ PLACEHOLDERS: dict[str, Any] = {
     "ceremony": _l("the edition's title"),
     "date": _l("the ceremony's date, written out"),
     "time": _l("the ceremony's starting time"),
+    "when": _l("the ceremony's date and time, for running text"),
     "venue": _l("the venue and its address"),
     "deadline": _l("the reply deadline, written out"),
     "rsvp_link": _l("the delegation's personal page (filled in when the message is sent)"),
@@ -65,7 +66,11 @@ def fill(text: str, values: Mapping[str, str], keep: frozenset[str] = frozenset(
         name = match.group(1)
         if name in keep or name not in values:
             return match.group(0)
-        return values[name]
+        value = values[name]
+        # "… до 9 мая 2027 г.." : a value that ends a sentence brings its own full stop.
+        if value.endswith(".") and match.string.startswith(".", match.end()):
+            value = value[:-1]
+        return value
 
     filled = FIELD.sub(replace, text)
     # An empty honorific must not leave "Dear  Smith" behind, nor an empty dress line a
@@ -90,7 +95,7 @@ DEFAULTS: dict[MessageKind, dict[str, Text]] = {
             "Uitnodiging: {ceremony}, {date}",
             """Geachte {addressee},
 
-Namens {hosts} hebben wij de eer u uit te nodigen voor de {ceremony} op {date} om {time}, {venue}.
+Namens {hosts} hebben wij de eer u uit te nodigen voor de {ceremony} op {when}, {venue}.
 
 {dress}
 Wij vragen u vóór {deadline} te antwoorden en de leden van uw delegatie te noemen op uw persoonlijke pagina:
@@ -105,7 +110,7 @@ Stichting Sovjet Ereveld""",
             "Invitation: {ceremony}, {date}",
             """Dear {addressee},
 
-On behalf of {hosts}, we request the honour of your presence at the {ceremony} on {date} at {time}, {venue}.
+On behalf of {hosts}, we request the honour of your presence at the {ceremony} on {when}, {venue}.
 
 {dress}
 Please reply before {deadline} and name the members of your delegation on your personal page:
@@ -120,7 +125,7 @@ The Soviet Field of Honour Foundation""",
             "Приглашение: {ceremony}, {date}",
             """{addressee},
 
-Имеем честь пригласить Вас на церемонию «{ceremony}», которая состоится {date} в {time}, {venue}. Приглашающая сторона: {hosts}.
+Имеем честь пригласить Вас на церемонию «{ceremony}», которая состоится {when}, {venue}. Приглашающая сторона: {hosts}.
 
 {dress}
 Просим Вас ответить до {deadline} и указать членов Вашей делегации на Вашей персональной странице:
@@ -137,7 +142,7 @@ The Soviet Field of Honour Foundation""",
             "Herinnering: {ceremony}, {date}",
             """Geachte {addressee},
 
-Wij hebben nog geen antwoord ontvangen op onze uitnodiging voor de {ceremony} op {date} om {time}, {venue}.
+Wij hebben nog geen antwoord ontvangen op onze uitnodiging voor de {ceremony} op {when}, {venue}.
 
 Wilt u vóór {deadline} laten weten of u aanwezig zult zijn? Dat kan op uw persoonlijke pagina:
 {rsvp_link}
@@ -149,7 +154,7 @@ Stichting Sovjet Ereveld""",
             "Reminder: {ceremony}, {date}",
             """Dear {addressee},
 
-We have not yet received your reply to our invitation to the {ceremony} on {date} at {time}, {venue}.
+We have not yet received your reply to our invitation to the {ceremony} on {when}, {venue}.
 
 Would you let us know before {deadline} whether you will attend? Your personal page:
 {rsvp_link}
@@ -161,7 +166,7 @@ The Soviet Field of Honour Foundation""",
             "Напоминание: {ceremony}, {date}",
             """{addressee},
 
-Мы ещё не получили Вашего ответа на наше приглашение на церемонию «{ceremony}», которая состоится {date} в {time}, {venue}.
+Мы ещё не получили Вашего ответа на наше приглашение на церемонию «{ceremony}», которая состоится {when}, {venue}.
 
 Просим Вас сообщить до {deadline}, примете ли Вы участие. Ваша персональная страница:
 {rsvp_link}
@@ -203,7 +208,7 @@ The Soviet Field of Honour Foundation""",
             "Подтверждение: {ceremony}, {date}",
             """{addressee},
 
-Мы получили Ваш ответ на приглашение на церемонию «{ceremony}» {date}. Записано следующее:
+Мы получили Ваш ответ на приглашение на церемонию «{ceremony}» ({date}). Записано следующее:
 
 {reply}
 
@@ -219,7 +224,7 @@ The Soviet Field of Honour Foundation""",
             "Gewijzigd: {ceremony}, {date}",
             """Geachte {addressee},
 
-De {ceremony} is gewijzigd. De plechtigheid vindt plaats op {date} om {time}, {venue}.
+De {ceremony} is gewijzigd. De plechtigheid vindt plaats op {when}, {venue}.
 
 De bijgevoegde agenda-uitnodiging werkt uw agenda bij. Uw persoonlijke pagina:
 {rsvp_link}
@@ -231,7 +236,7 @@ Stichting Sovjet Ereveld""",
             "Changed: {ceremony}, {date}",
             """Dear {addressee},
 
-The {ceremony} has changed. The ceremony takes place on {date} at {time}, {venue}.
+The {ceremony} has changed. The ceremony takes place on {when}, {venue}.
 
 The attached calendar invitation updates your calendar. Your personal page:
 {rsvp_link}
@@ -243,7 +248,7 @@ The Soviet Field of Honour Foundation""",
             "Изменение: {ceremony}, {date}",
             """{addressee},
 
-В церемонии «{ceremony}» произошли изменения. Церемония состоится {date} в {time}, {venue}.
+В церемонии «{ceremony}» произошли изменения. Церемония состоится {when}, {venue}.
 
 Приложенное приглашение календаря обновит Ваш календарь. Ваша персональная страница:
 {rsvp_link}
@@ -279,7 +284,7 @@ The Soviet Field of Honour Foundation""",
             "Отмена: {ceremony}, {date}",
             """{addressee},
 
-С сожалением сообщаем, что церемония «{ceremony}» {date} не состоится.
+С сожалением сообщаем, что церемония «{ceremony}», назначенная на {date}, не состоится.
 
 Приложенная отмена календаря удалит церемонию из Вашего календаря.
 
@@ -292,7 +297,7 @@ The Soviet Field of Honour Foundation""",
             "Praktische informatie: {ceremony}, {date}",
             """Geachte {addressee},
 
-Wij zien ernaar uit u te verwelkomen bij de {ceremony} op {date} om {time}, {venue}.
+Wij zien ernaar uit u te verwelkomen bij de {ceremony} op {when}, {venue}.
 
 {practical}
 
@@ -309,7 +314,7 @@ Stichting Sovjet Ereveld""",
             "Practical information: {ceremony}, {date}",
             """Dear {addressee},
 
-We look forward to welcoming you at the {ceremony} on {date} at {time}, {venue}.
+We look forward to welcoming you at the {ceremony} on {when}, {venue}.
 
 {practical}
 
@@ -326,7 +331,7 @@ The Soviet Field of Honour Foundation""",
             "Практическая информация: {ceremony}, {date}",
             """{addressee},
 
-Будем рады приветствовать Вас на церемонии «{ceremony}» {date} в {time}, {venue}.
+Будем рады приветствовать Вас на церемонии «{ceremony}» {when}, {venue}.
 
 {practical}
 
