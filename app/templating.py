@@ -12,6 +12,7 @@ from app.auth.models import Role
 from app.ceremonies.forms import ITEM_KIND_LABELS, ORGANISER_ROLE_LABELS
 from app.ceremonies.models import ItemKind, OrganiserRole
 from app.ceremonies.services import status_label
+from app.contacts.addressing import addressed
 from app.i18n import current_language, ordinal_commemoration, page_languages
 
 
@@ -49,6 +50,7 @@ def register(app: Flask) -> None:
         page_languages=page_languages,
         ordinal_commemoration=ordinal_commemoration,
         format_time=format_time,
+        addressed=addressed,
     )
 
 

@@ -25,8 +25,12 @@ FIELD = re.compile(r"\{([^{}\n]*)\}")
 
 # What every placeholder means, shown beside the text editor.
 PLACEHOLDERS: dict[str, Any] = {
-    "addressee": _l("honorific and name of the addressee (else the organisation)"),
-    "honorific": _l("form of address, in the message's language"),
+    "salutation": _l(
+        'the whole opening line ("Your Excellency,", "Geachte heer Smits,"), in the message\'s language'
+    ),
+    "address_block": _l("the address block: style and name, function, organisation"),
+    "addressee": _l("the addressee as named in running text (else the organisation)"),
+    "honorific": _l("the style before the addressee's name in the address block"),
     "name": _l("the addressee's name"),
     "organisation": _l("the invited organisation"),
     "ceremony": _l("the edition's title"),
@@ -88,7 +92,7 @@ DEFAULTS: dict[MessageKind, dict[str, Text]] = {
     MessageKind.INVITATION: {
         "nl": Text(
             "Uitnodiging: {ceremony}, {date}",
-            """Geachte {addressee},
+            """{salutation}
 
 Namens {hosts} hebben wij de eer u uit te nodigen voor de {ceremony} op {date} om {time}, {venue}.
 
@@ -103,7 +107,7 @@ Stichting Sovjet Ereveld""",
         ),
         "en": Text(
             "Invitation: {ceremony}, {date}",
-            """Dear {addressee},
+            """{salutation}
 
 On behalf of {hosts}, we request the honour of your presence at the {ceremony} on {date} at {time}, {venue}.
 
@@ -118,7 +122,7 @@ The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
             "Приглашение: {ceremony}, {date}",
-            """{addressee},
+            """{salutation}
 
 Имеем честь пригласить Вас на церемонию «{ceremony}», которая состоится {date} в {time}, {venue}. Приглашающая сторона: {hosts}.
 
@@ -135,7 +139,7 @@ The Soviet Field of Honour Foundation""",
     MessageKind.REMINDER: {
         "nl": Text(
             "Herinnering: {ceremony}, {date}",
-            """Geachte {addressee},
+            """{salutation}
 
 Wij hebben nog geen antwoord ontvangen op onze uitnodiging voor de {ceremony} op {date} om {time}, {venue}.
 
@@ -147,7 +151,7 @@ Stichting Sovjet Ereveld""",
         ),
         "en": Text(
             "Reminder: {ceremony}, {date}",
-            """Dear {addressee},
+            """{salutation}
 
 We have not yet received your reply to our invitation to the {ceremony} on {date} at {time}, {venue}.
 
@@ -159,7 +163,7 @@ The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
             "Напоминание: {ceremony}, {date}",
-            """{addressee},
+            """{salutation}
 
 Мы ещё не получили Вашего ответа на наше приглашение на церемонию «{ceremony}», которая состоится {date} в {time}, {venue}.
 
@@ -173,7 +177,7 @@ The Soviet Field of Honour Foundation""",
     MessageKind.CONFIRMATION: {
         "nl": Text(
             "Bevestiging: {ceremony}, {date}",
-            """Geachte {addressee},
+            """{salutation}
 
 Wij hebben uw antwoord voor de {ceremony} op {date} ontvangen. Zo staat het nu genoteerd:
 
@@ -187,7 +191,7 @@ Stichting Sovjet Ereveld""",
         ),
         "en": Text(
             "Confirmation: {ceremony}, {date}",
-            """Dear {addressee},
+            """{salutation}
 
 We have received your reply for the {ceremony} on {date}. This is what we have noted:
 
@@ -201,7 +205,7 @@ The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
             "Подтверждение: {ceremony}, {date}",
-            """{addressee},
+            """{salutation}
 
 Мы получили Ваш ответ на приглашение на церемонию «{ceremony}» {date}. Записано следующее:
 
@@ -217,7 +221,7 @@ The Soviet Field of Honour Foundation""",
     MessageKind.UPDATE: {
         "nl": Text(
             "Gewijzigd: {ceremony}, {date}",
-            """Geachte {addressee},
+            """{salutation}
 
 De {ceremony} is gewijzigd. De plechtigheid vindt plaats op {date} om {time}, {venue}.
 
@@ -229,7 +233,7 @@ Stichting Sovjet Ereveld""",
         ),
         "en": Text(
             "Changed: {ceremony}, {date}",
-            """Dear {addressee},
+            """{salutation}
 
 The {ceremony} has changed. The ceremony takes place on {date} at {time}, {venue}.
 
@@ -241,7 +245,7 @@ The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
             "Изменение: {ceremony}, {date}",
-            """{addressee},
+            """{salutation}
 
 В церемонии «{ceremony}» произошли изменения. Церемония состоится {date} в {time}, {venue}.
 
@@ -255,7 +259,7 @@ The Soviet Field of Honour Foundation""",
     MessageKind.CANCELLATION: {
         "nl": Text(
             "Afgelast: {ceremony}, {date}",
-            """Geachte {addressee},
+            """{salutation}
 
 Tot onze spijt moeten wij u meedelen dat de {ceremony} op {date} niet doorgaat.
 
@@ -266,7 +270,7 @@ Stichting Sovjet Ereveld""",
         ),
         "en": Text(
             "Cancelled: {ceremony}, {date}",
-            """Dear {addressee},
+            """{salutation}
 
 We regret to inform you that the {ceremony} on {date} will not take place.
 
@@ -277,7 +281,7 @@ The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
             "Отмена: {ceremony}, {date}",
-            """{addressee},
+            """{salutation}
 
 С сожалением сообщаем, что церемония «{ceremony}» {date} не состоится.
 
@@ -290,7 +294,7 @@ The Soviet Field of Honour Foundation""",
     MessageKind.PRACTICAL: {
         "nl": Text(
             "Praktische informatie: {ceremony}, {date}",
-            """Geachte {addressee},
+            """{salutation}
 
 Wij zien ernaar uit u te verwelkomen bij de {ceremony} op {date} om {time}, {venue}.
 
@@ -307,7 +311,7 @@ Stichting Sovjet Ereveld""",
         ),
         "en": Text(
             "Practical information: {ceremony}, {date}",
-            """Dear {addressee},
+            """{salutation}
 
 We look forward to welcoming you at the {ceremony} on {date} at {time}, {venue}.
 
@@ -324,7 +328,7 @@ The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
             "Практическая информация: {ceremony}, {date}",
-            """{addressee},
+            """{salutation}
 
 Будем рады приветствовать Вас на церемонии «{ceremony}» {date} в {time}, {venue}.
 
