@@ -234,11 +234,11 @@ def defaults(
 
 def cyrillic_name(person: Person) -> str:
     """The native name when it is written in Cyrillic, with the patronymic once."""
-    native = " ".join(person.native_name.split())
+    native = " ".join((person.native_name or "").split())
     if not native or not CYRILLIC.match(native):
         return ""
     words = native.split()
-    patronymic = person.patronymic.strip()
+    patronymic = (person.patronymic or "").strip()
     if len(words) == 2 and patronymic and CYRILLIC.match(patronymic) and patronymic not in words:
         words.insert(1, patronymic)
     return " ".join(words)
@@ -276,7 +276,11 @@ def _names(person: Person, lang: str) -> dict[str, str]:
             words = cyrillic.split()
             given = words[0] if len(words) > 1 else ""
             return {"given": given, "surname": words[-1], "name": cyrillic}
-    return {"given": person.given_name, "surname": person.family_name, "name": person.full_name}
+    surname = person.family_name or ""
+    if lang == "nl":
+        # Without the given name a Dutch prefix takes a capital: "Geachte mevrouw De Vries".
+        surname = surname[:1].upper() + surname[1:]
+    return {"given": person.given_name or "", "surname": surname, "name": person.full_name}
 
 
 def proposed_genitive(organisation: Organisation) -> str:
