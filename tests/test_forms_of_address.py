@@ -363,6 +363,10 @@ def test_the_address_block_placeholder(invited: dict[str, Invitation]) -> None:
 # --- staff: overrides, confirmation, defaults, review -----------------------------------
 
 
+# Staff pages speak Dutch to the test accounts.
+NOT_CONFIRMED = "Aanspreekvorm niet bevestigd"
+
+
 def page(text: str) -> str:
     return html.unescape(text)
 
@@ -377,7 +381,7 @@ def test_override_and_confirm_through_the_person_page(
     shown = page(client.get(url).text)
     assert "Его Превосходительству господину Нұрлану Сәрсенбаеву" in shown
     assert "Уважаемый господин Посол!" in shown
-    assert shown.count("Form of address not confirmed") == 3
+    assert shown.count(NOT_CONFIRMED) == 3
 
     # Bad input: a placeholder in a person's own text; what was typed stays.
     bad = client.post(
@@ -385,7 +389,7 @@ def test_override_and_confirm_through_the_person_page(
         data={"ru-salutation": "Уважаемый {surname}!", "ru-name_dative": "Нурлану Сарсенбаеву"},
     )
     assert bad.status_code == 400
-    assert "without placeholders" in page(bad.text)
+    assert "zonder plaatsaanduidingen" in page(bad.text)
     assert 'value="Уважаемый {surname}!"' in page(bad.text)
     assert 'value="Нурлану Сарсенбаеву"' in page(bad.text)
     assert client.post(f"{url}/address/de", data={}).status_code == 404
@@ -417,7 +421,7 @@ def test_override_and_confirm_through_the_person_page(
         sa.select(AuditEntry.action).where(AuditEntry.object_id == person.id)
     ).all()
     assert "contacts.person.address_confirm" in actions
-    assert page(client.get(url).text).count("Form of address not confirmed") == 2
+    assert page(client.get(url).text).count(NOT_CONFIRMED) == 2
 
     # A later change undoes the confirmation: it was of the text as it stood.
     client.post(f"{url}/address/ru", data={"ru-salutation": "Уважаемый господин Посол!"})
@@ -443,7 +447,7 @@ def test_staff_edit_the_defaults(
     url = f"/staff/contacts/forms-of-address/{row.id}"
     bad = client.post(url, data={"salutation": "Dear {surnme},", "style": "", "mention": "{name}"})
     assert bad.status_code == 400
-    assert "Unknown placeholder {surnme}" in page(bad.text)
+    assert "Onbekende plaatsaanduiding {surnme}" in page(bad.text)
     assert 'value="Dear {surnme},"' in page(bad.text)
     empty = client.post(url, data={"salutation": "", "mention": "{name}"})
     assert empty.status_code == 400
@@ -463,7 +467,7 @@ def test_the_previews_flag_unconfirmed_recipients(
     assert "Его Превосходительству господину Нұрлану Сәрсенбаеву" in shown
     assert "Geachte heer, mevrouw," in shown
     assert shown.count('class="unconfirmed"') == 4  # every named recipient; not "nobody"
-    assert "4 recipients' forms of address are not confirmed." in shown
+    assert "De aanspreekvormen van 4 geadresseerden zijn niet bevestigd." in shown
 
     person = invited["ambassador"].addressee
     assert person is not None
@@ -478,7 +482,37 @@ def test_the_previews_flag_unconfirmed_recipients(
     messages = {m.invitation_id: m.id for m in db.session.scalars(sa.select(OutboxMessage))}
     charge = page(client.get(f"/staff/mail/{messages[invited['charge'].id]}").text)
     assert "Dear Chargé d'Affaires," in charge
-    assert "Form of address not confirmed" in charge
+    assert NOT_CONFIRMED in charge
     ambassador = page(client.get(f"/staff/mail/{messages[invited['ambassador'].id]}").text)
-    assert "Form of address not confirmed" not in ambassador
+    assert NOT_CONFIRMED not in ambassador
     assert "Уважаемый господин Посол!" in ambassador
+
+
+def test_the_russian_genitive_is_offered_and_kept(
+    client: FlaskClient, login: Callable[[Role], User], invited: dict[str, Invitation]
+) -> None:
+    login(Role.PLANNER)
+    invitation = invited["ambassador"]
+    org = invitation.organisation
+    url = f"/staff/contacts/organisations/{org.id}/edit"
+    form = page(client.get(url).text)
+    assert 'value="Республики Казахстан"' in form  # proposed from "Посольство ..."
+    version = re.search(r'name="version"[^>]*value="([^"]*)"', form)
+    assert version is not None
+    saved = client.post(
+        url,
+        data={
+            "name": org.name,
+            "name_ru": "Посольство Республики Казахстан",
+            "country_genitive_ru": "Республики Казахстан в Королевстве Нидерландов",
+            "kind": "embassy",
+            "country": "KZ",
+            "resident": "y",
+            "version": version.group(1),
+        },
+    )
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert address_block(invitation.addressee, org, AppointmentRole.AMBASSADOR, "ru")[1] == (
+        "Чрезвычайному и Полномочному Послу Республики Казахстан в Королевстве Нидерландов"
+    )

@@ -419,6 +419,13 @@ def test_forms_of_address_keep_the_old_honorifics_both_ways(migrated_app: Flask)
             ),
             {"now": "2026-12-05 12:00:00+00:00"},
         )
+        connection.execute(
+            sa.text(
+                "INSERT INTO mail_text (kind, language, subject, body, updated_at, version)"
+                " VALUES ('invitation', 'nl', 'U', :body, :now, 1)"
+            ),
+            {"body": "Geachte {addressee},\n\nTot ziens. {rsvp_link}", "now": "2026-12-05"},
+        )
     flask_migrate.upgrade(revision="0011_forms_of_address")
     with db.engine.connect() as connection:
         styles = connection.execute(
@@ -426,6 +433,9 @@ def test_forms_of_address_keep_the_old_honorifics_both_ways(migrated_app: Flask)
         ).all()
         seeded = connection.execute(sa.text("SELECT count(*) FROM form_of_address")).scalar()
         gender = connection.execute(sa.text("SELECT gender FROM person")).scalar()
+        body = connection.execute(sa.text("SELECT body FROM mail_text")).scalar()
+    # Staff's own text no longer glues "Geachte" to a form of address.
+    assert body == "{salutation}\n\nTot ziens. {rsvp_link}"
     assert [tuple(row) for row in styles] == [
         ("en", "H.E.", None),
         ("nl", "Zijne Excellentie", None),
@@ -449,5 +459,7 @@ def test_forms_of_address_keep_the_old_honorifics_both_ways(migrated_app: Flask)
         back = connection.execute(
             sa.text("SELECT honorific_nl, honorific_en, honorific_ru FROM person")
         ).one()
+        body = connection.execute(sa.text("SELECT body FROM mail_text")).scalar()
     assert tuple(back) == ("Zijne Excellentie", "H.E.", "")
+    assert body == "Geachte {addressee},\n\nTot ziens. {rsvp_link}"
     assert "person_address" not in table_names()

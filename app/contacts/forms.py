@@ -33,6 +33,10 @@ class OrganisationForm(FlaskForm):
     name_nl = TextField(_l("Name in Dutch (if different)"), [Optional(), Length(max=300)])
     name_en = TextField(_l("Name in English (if different)"), [Optional(), Length(max=300)])
     name_ru = TextField(_l("Name in Russian (if different)"), [Optional(), Length(max=300)])
+    country_genitive_ru = TextField(
+        _l("Country in the Russian genitive, for letters (e.g. Республики Казахстан)"),
+        [Optional(), Length(max=300)],
+    )
     kind = SelectField(
         _l("Kind"),
         choices=choices((k.value, v) for k, v in KIND_LABELS.items()),

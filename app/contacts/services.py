@@ -243,6 +243,7 @@ class OrganisationData:
     name_nl: str = ""
     name_en: str = ""
     name_ru: str = ""
+    country_genitive_ru: str = ""
     country: str = ""
     resident: bool = True
     address: str = ""

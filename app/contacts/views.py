@@ -18,7 +18,12 @@ from wtforms import SelectChoice
 
 from app.auth.access import planner_required, viewer_required
 from app.contacts import bp
-from app.contacts.addressing import addressed, current_organisation, proposed_dative
+from app.contacts.addressing import (
+    addressed,
+    current_organisation,
+    proposed_dative,
+    proposed_genitive,
+)
 from app.contacts.export import to_csv, to_vcards
 from app.contacts.forms import (
     ActionForm,
@@ -185,6 +190,7 @@ def organisation(organisation_id: int) -> str:
         organisation=found,
         appointments=appointments,
         today=local_today(),
+        proposed_genitive=proposed_genitive(found),
         **_labels(),
     )
 
@@ -195,6 +201,7 @@ def _organisation_data(form: OrganisationForm) -> OrganisationData:
         name_nl=form.name_nl.data or "",
         name_en=form.name_en.data or "",
         name_ru=form.name_ru.data or "",
+        country_genitive_ru=form.country_genitive_ru.data or "",
         kind=OrganisationKind(form.kind.data),
         country=form.country.data or "",
         resident=bool(form.resident.data),
@@ -216,6 +223,8 @@ def edit_organisation(organisation_id: int | None) -> str | Response | tuple[str
         *choices(countries(current_language())),
     ]
     if request.method == "GET" and found is not None:
+        # Offered, not stored: saving the form keeps it (or staff's correction).
+        form.country_genitive_ru.data = found.country_genitive_ru or proposed_genitive(found)
         form.kind.data = found.kind.value
         form.version.data = version_of(found.updated_at)
     status = 400 if request.method == "POST" else 200

@@ -25,6 +25,8 @@ branch_labels = None
 depends_on = None
 
 LANGUAGES = ('nl', 'en', 'ru')
+# Staff's own mail texts that glued "Dear" to {addressee} open with {salutation} instead.
+OPENINGS = {'en': 'Dear {addressee},', 'nl': 'Geachte {addressee},', 'ru': '{addressee},'}
 SEED = [
     ('ambassador', 'nl', 'male', 'Zijne Excellentie de heer', 'Ambassadeur van {country}', 'Excellentie,', 'Zijne Excellentie de heer {name}'),
     ('ambassador', 'nl', 'female', 'Hare Excellentie mevrouw', 'Ambassadeur van {country}', 'Excellentie,', 'Hare Excellentie mevrouw {name}'),
@@ -127,6 +129,8 @@ def upgrade() -> None:
     if rows:
         op.bulk_insert(address, rows)
 
+    _rewrite_openings(connection, forward=True)
+
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.add_column(sa.Column('gender', GENDER, nullable=False, server_default='unknown'))
         for lang in LANGUAGES:
@@ -137,6 +141,17 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('country_genitive_ru', sa.String(length=300), nullable=False, server_default=''))
     with op.batch_alter_table('organisation', schema=None) as batch_op:
         batch_op.alter_column('country_genitive_ru', server_default=None)
+
+
+def _rewrite_openings(connection: sa.Connection, *, forward: bool) -> None:
+    mail_text = sa.table('mail_text', sa.column('id', sa.Integer), sa.column('language', sa.String), sa.column('body', sa.Text))
+    for row in connection.execute(sa.select(mail_text.c.id, mail_text.c.language, mail_text.c.body)).all():
+        old = OPENINGS.get(row.language, OPENINGS['en'])
+        before, after = (old, '{salutation}') if forward else ('{salutation}', old)
+        if row.body.startswith(before):
+            connection.execute(
+                mail_text.update().where(mail_text.c.id == row.id).values(body=after + row.body[len(before):])
+            )
 
 
 def lossy_refuse_to_drop_rows(*tables: str) -> None:
@@ -196,6 +211,7 @@ def downgrade() -> None:
             batch_op.alter_column(f'honorific_{lang}', server_default=None)
 
     connection = op.get_bind()
+    _rewrite_openings(connection, forward=False)
     address = sa.table('person_address', sa.column('person_id', sa.Integer), sa.column('language', sa.String), sa.column('style', sa.String))
     person = sa.table('person', sa.column('id', sa.Integer), *(sa.column(f'honorific_{l}', sa.String) for l in LANGUAGES))
     for found in connection.execute(sa.select(address).where(address.c.style != '')).mappings():
