@@ -30,6 +30,7 @@ from app.ceremonies.models import Ceremony
 from app.contacts.models import (
     AppointmentRole,
     ContactGroup,
+    Gender,
     Organisation,
     OrganisationKind,
     Person,
@@ -86,10 +87,9 @@ RELATIVES = "relatives"
 GROUPS = (DIPLOMATIC_CORPS, MUNICIPALITIES, RELATIVES)
 
 # Forms of address are data per person and language (DOMAIN.md).
-HE = ("Zijne Excellentie", "H.E.", "Его Превосходительство")
-HER_E = ("Hare Excellentie", "H.E.", "Её Превосходительство")
-MR = ("De heer", "Mr", "Господин")
-MS = ("Mevrouw", "Ms", "Госпожа")
+# The forms of address follow from role and gender (app/contacts/addressing.py).
+HE = MR = Gender.MALE
+HER_E = MS = Gender.FEMALE
 
 
 class DemoError(Exception):
@@ -101,7 +101,7 @@ class DemoPerson:
     given_name: str
     family_name: str
     role: AppointmentRole
-    honorific: tuple[str, str, str] = ("", "", "")
+    gender: Gender = Gender.UNKNOWN
     native_name: str = ""
     patronymic: str = ""
     language: str = "en"
@@ -208,8 +208,8 @@ EMBASSIES: tuple[DemoOrganisation, ...] = (
                 "Sarsenbayev",
                 "Нұрлан Әлібекұлы Сәрсенбаев",
                 date(2021, 9, 8),
+                # The native name holds the patronymic: it is printed once, in it.
                 language="ru",
-                patronymic="Alibekuly",
             ),
         ),
         country="KZ",
@@ -225,7 +225,7 @@ EMBASSIES: tuple[DemoOrganisation, ...] = (
         # C: the same Wednesday morning as B, 45 minutes earlier.
         (
             _ambassador(
-                "Anahit", "Melkonyan", "Анаит Мелконян", date(2023, 2, 1), time(9, 15), woman=True
+                "Anahit", "Melkonyan", "Անահիտ Մելքոնյան", date(2023, 2, 1), time(9, 15), woman=True
             ),
         ),
         country="AM",
@@ -305,7 +305,7 @@ EMBASSIES: tuple[DemoOrganisation, ...] = (
                 "Gelashvili",
                 AppointmentRole.CHARGE_AD_INTERIM,
                 MS,
-                "Тамар Гелашвили",
+                "თამარ გელაშვილი",
                 since=date(2025, 1, 15),
             ),
         ),
@@ -323,7 +323,7 @@ EMBASSIES: tuple[DemoOrganisation, ...] = (
                 "Andrei",
                 "Zhuk",
                 AppointmentRole.REPRESENTATIVE,
-                ("Kolonel", "Colonel", "Полковник"),
+                MR,
                 "Андрэй Жук",
                 language="ru",
                 since=date(2023, 8, 1),
@@ -369,7 +369,7 @@ DUTCH: tuple[DemoOrganisation, ...] = (
                 "Marieke",
                 "van Doorn",
                 AppointmentRole.MAYOR,
-                ("Edelachtbare vrouwe", "Ms", "Госпожа"),
+                MS,
                 language="nl",
                 since=date(2020, 9, 1),
             ),
@@ -390,7 +390,7 @@ DUTCH: tuple[DemoOrganisation, ...] = (
                 "Pieter",
                 "Hoogland",
                 AppointmentRole.MAYOR,
-                ("Edelachtbare heer", "Mr", "Господин"),
+                MR,
                 language="nl",
                 since=date(2019, 4, 1),
             ),
@@ -419,7 +419,7 @@ DUTCH: tuple[DemoOrganisation, ...] = (
                 "Jeroen",
                 "van Wijngaarden",
                 AppointmentRole.KINGS_COMMISSIONER,
-                ("Hoogedelgestrenge heer", "Mr", "Господин"),
+                MR,
                 language="nl",
                 since=date(2021, 3, 1),
             ),
@@ -581,15 +581,12 @@ ORGANISATIONS: tuple[DemoOrganisation, ...] = (
 
 
 def _person_data(spec: DemoPerson) -> PersonData:
-    nl, en, ru = spec.honorific
     return PersonData(
         family_name=spec.family_name,
         given_name=spec.given_name,
         native_name=spec.native_name,
         patronymic=spec.patronymic,
-        honorific_nl=nl,
-        honorific_en=en,
-        honorific_ru=ru,
+        gender=spec.gender,
         email=spec.email,
         language=spec.language,
         relation=spec.relation,

@@ -13,6 +13,7 @@ from app.auth.models import Role
 from app.ceremonies.forms import ITEM_KIND_LABELS, ORGANISER_ROLE_LABELS
 from app.ceremonies.models import ItemKind, OrganiserRole
 from app.ceremonies.services import status_label
+from app.contacts.addressing import addressed
 from app.i18n import (
     clock,
     current_language,
@@ -64,6 +65,7 @@ def register(app: Flask) -> None:
         date_phrase=date_phrase,
         time_phrase=time_phrase,
         date_time_phrase=date_time_phrase,
+        addressed=addressed,
     )
 
 

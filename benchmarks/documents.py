@@ -18,7 +18,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from app.ceremonies.models import Ceremony
-from app.contacts.models import Organisation, OrganisationKind, Person
+from app.contacts.models import Gender, Organisation, OrganisationKind, Person
 from app.documents.letters import Letter, letters_html, render_letters
 from app.documents.pdf import RefusingFetcher
 from app.documents.services import programme_pdf, renderer
@@ -46,7 +46,7 @@ def make_invitations(slug: str, count: int = LETTERS) -> list[Invitation]:
             given_name="Nurlan",
             family_name=f"Sarsenbayev {number}",
             native_name="Нұрлан Сәрсенбаев",
-            honorific_ru="Его Превосходительство",
+            gender=Gender.MALE,
             language="ru",
         )
         invitations.append(

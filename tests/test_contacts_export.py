@@ -16,7 +16,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from app.auth.models import Role, User
 from app.contacts.export import fold, safe_cell, to_csv, to_vcards, vcard
 from app.contacts.importer import COLUMNS, import_contacts
-from app.contacts.models import AppointmentRole
+from app.contacts.models import AppointmentRole, Gender
 from app.contacts.services import PersonData, update_person
 from app.extensions import db
 from tests.contacts_data import appoint, fingerprint, person_named
@@ -60,10 +60,10 @@ def test_csv_export_is_formula_safe_and_keeps_every_script(app: Flask) -> None:
             native_name="Асқар Жұмағалиев",
             phone="+31 70 123 4567",
             email="e@x.org",
-            honorific_en="H.E.",
         ),
         actor_user_id=None,
     )
+    person.address_for_edit("en").style = "H.E."
     db.session.commit()
     (row,) = rows_of(to_csv(db.session))
     assert list(row) == list(COLUMNS)
@@ -170,7 +170,7 @@ def test_vcard_round_trip(app: Flask) -> None:
             given_name="Askar",
             native_name="Асқар Жұмағалиев",
             patronymic="Серікұлы",
-            honorific_ru="Его Превосходительство",
+            gender=Gender.MALE,
             email="a@example.kz",
             phone="+7 717 123 45 67",
             language="ru",
@@ -178,6 +178,7 @@ def test_vcard_round_trip(app: Flask) -> None:
         ),
         actor_user_id=None,
     )
+    person.address_for_edit("ru").style = "Его Превосходительство"
     appoint("Family Petrov", "Petrova", AppointmentRole.RELATIVE)
     db.session.commit()
     text = to_vcards(db.session)

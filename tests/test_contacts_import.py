@@ -82,7 +82,7 @@ def test_a_good_file_is_imported(app: Flask) -> None:
     }
     askar = person_named("Zhumagaliyev")
     assert askar.native_name == "Асқар Жұмағалиев"  # Kazakh letters survive
-    assert askar.honorific_ru == "Его Превосходительство"
+    assert askar.style_override("ru") == "Его Превосходительство"
     assert (askar.language, askar.email, askar.phone) == (
         "ru",
         "askar@example.kz",
@@ -109,7 +109,7 @@ def test_a_good_file_is_imported(app: Flask) -> None:
     )
     assert corps is not None
     assert sorted(o.country for o in corps.organisations) == ["KZ", "UZ"]
-    assert person_named("Bouwmeester").honorific_nl == "Burgemeester"
+    assert person_named("Bouwmeester").style_override("nl") == "Burgemeester"
     # One audit entry says what the import did.
     entries = db.session.scalars(sa.select(AuditEntry)).all()
     assert [e.action for e in entries if e.action == "contacts.import"] == ["contacts.import"]

@@ -16,7 +16,8 @@ from app.auth.services import create_user
 from app.ceremonies.models import Ceremony
 from app.ceremonies.seed import seed
 from app.ceremonies.services import schedule_year
-from app.contacts.models import Organisation, OrganisationKind, Person
+from app.contacts.addressing import address_block
+from app.contacts.models import AppointmentRole, Gender, Organisation, OrganisationKind, Person
 from app.demo import DEMO_MARK, load_demo_contacts
 from app.extensions import Base, db
 from app.invitations.models import (
@@ -122,7 +123,15 @@ def test_kazakh_delegation_and_fictional_marks(demo: None) -> None:
     assert any(KAZAKH_LETTERS & set(m.name) for m in kazakhstan.members)
     assert kazakhstan.addressee is not None
     assert KAZAKH_LETTERS & set(kazakhstan.addressee.native_name)
-    assert kazakhstan.addressee.honorific_ru == "Его Превосходительство"
+    assert kazakhstan.addressee.gender == Gender.MALE
+    # The patronymic lives in the native name, once; no Latin part beside the Cyrillic.
+    assert address_block(
+        kazakhstan.addressee, kazakhstan.organisation, AppointmentRole.AMBASSADOR, "ru"
+    ) == [
+        "Его Превосходительству господину Нұрлану Әлібекұлы Сәрсенбаеву",
+        "Чрезвычайному и Полномочному Послу Республики Казахстан",
+        "Посольство Республики Казахстан",
+    ]
     for organisation in db.session.scalars(sa.select(Organisation)):
         assert organisation.notes.startswith(DEMO_MARK)
     relatives = db.session.scalars(sa.select(Person).where(Person.relation != "")).all()

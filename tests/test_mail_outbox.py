@@ -91,7 +91,8 @@ def test_review_edit_preview_and_release_through_the_pages(
     version = first.version  # the version the form was opened at
     view = client.get(f"/staff/mail/{first.id}")
     assert view.status_code == 200
-    assert "Dear H.E. Kairat Nurlanuly," in view.text
+    assert "Your Excellency," in view.text
+    assert "Dear His Excellency" not in view.text
     # No link is made to show it: a stand-in says where it will go (the page speaks nl).
     assert "[de persoonlijke link van de delegatie, ingevuld bij verzending]" in view.text
     eml = client.get(f"/staff/mail/{first.id}/message.eml")
@@ -180,19 +181,22 @@ def test_staff_texts_with_placeholders_are_used_for_new_drafts(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MailText)) == 0
     good = client.post(
         url,
-        data={"subject": "Your invitation: {ceremony}", "body": "Dear {addressee},\n{rsvp_link}"},
+        data={
+            "subject": "Your invitation: {ceremony}",
+            "body": "{salutation}\n{addressee}\n{rsvp_link}",
+        },
     )
     assert good.status_code == 302
     invite(ceremony)
     [draft] = draft_invitations(db.session, ceremony).written
     assert (draft.subject, draft.body) == (
         "Your invitation: {ceremony}",
-        "Dear {addressee},\n{rsvp_link}",
+        "{salutation}\n{addressee}\n{rsvp_link}",
     )
     db.session.commit()
     preview = client.get(f"/staff/mail/{draft.id}").text
     assert f"Your invitation: {ceremony.title('en')}" in preview
-    assert "Dear H.E. Kairat Nurlanuly," in preview
+    assert "Your Excellency,\nHis Excellency Mr Kairat Nurlanuly" in preview
     assert client.post(f"{url}/reset").status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MailText)) == 0
     assert client.get("/staff/mail/texts/nonsense/en").status_code == 404
@@ -444,7 +448,7 @@ def test_a_persons_messages_are_exported_and_erased(ceremony: Ceremony) -> None:
     [message] = exported["messages"]
     assert message["to_address"] == "ambassador@kz-embassy.example"
     assert message["to_name"] == "Kairat Nurlanuly"
-    assert "{addressee}" in message["body"]
+    assert "{salutation}" in message["body"]
     erasure = erase_person(db.session, person)
     db.session.commit()
     assert erasure.messages_deleted == 1

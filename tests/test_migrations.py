@@ -401,3 +401,65 @@ def test_every_table_dropping_downgrade_refuses_to_drop_rows() -> None:
         assert not unguarded, f"{path.name}: downgrade drops {sorted(unguarded)} unguarded"
         checked += bool(dropped)
     assert checked >= 6
+
+
+def test_forms_of_address_keep_the_old_honorifics_both_ways(migrated_app: Flask) -> None:
+    """0011 turns honorific_nl/en/ru into style overrides, and its downgrade puts them
+    back; a confirmation the downgrade could not keep makes it refuse."""
+    from app.database import RowsWouldBeLost
+
+    flask_migrate.upgrade(revision="0010")
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO person (given_name, family_name, native_name, patronymic,"
+                " honorific_nl, honorific_en, honorific_ru, email, phone, language, relation,"
+                " notes, created_at, updated_at) VALUES ('Ion', 'Popescu', '', '',"
+                " 'Zijne Excellentie', 'H.E.', '', '', '', 'en', '', '', :now, :now)"
+            ),
+            {"now": "2026-12-05 12:00:00+00:00"},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO mail_text (kind, language, subject, body, updated_at, version)"
+                " VALUES ('invitation', 'nl', 'U', :body, :now, 1)"
+            ),
+            {"body": "Geachte {addressee},\n\nTot ziens. {rsvp_link}", "now": "2026-12-05"},
+        )
+    flask_migrate.upgrade(revision="0011_forms_of_address")
+    with db.engine.connect() as connection:
+        styles = connection.execute(
+            sa.text("SELECT language, style, confirmed_at FROM person_address ORDER BY language")
+        ).all()
+        seeded = connection.execute(sa.text("SELECT count(*) FROM form_of_address")).scalar()
+        gender = connection.execute(sa.text("SELECT gender FROM person")).scalar()
+        body = connection.execute(sa.text("SELECT body FROM mail_text")).scalar()
+    # Staff's own text no longer glues "Geachte" to a form of address.
+    assert body == "{salutation}\n\nTot ziens. {rsvp_link}"
+    assert [tuple(row) for row in styles] == [
+        ("en", "H.E.", None),
+        ("nl", "Zijne Excellentie", None),
+    ]
+    assert seeded == 45  # 5 roles x 3 languages x 3 genders
+    assert gender == "unknown"
+    assert "honorific_en" not in {c["name"] for c in sa.inspect(db.engine).get_columns("person")}
+
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE person_address SET confirmed_at = :now WHERE language = 'en'"),
+            {"now": "2026-12-05 12:00:00+00:00"},
+        )
+    with pytest.raises(RowsWouldBeLost, match=r"person_address \(1 row"):
+        flask_migrate.downgrade(revision="0010")
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE person_address SET confirmed_at = NULL"))
+
+    flask_migrate.downgrade(revision="0010")
+    with db.engine.connect() as connection:
+        back = connection.execute(
+            sa.text("SELECT honorific_nl, honorific_en, honorific_ru FROM person")
+        ).one()
+        body = connection.execute(sa.text("SELECT body FROM mail_text")).scalar()
+    assert tuple(back) == ("Zijne Excellentie", "H.E.", "")
+    assert body == "Geachte {addressee},\n\nTot ziens. {rsvp_link}"
+    assert "person_address" not in table_names()

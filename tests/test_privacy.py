@@ -12,7 +12,15 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from app.auth.models import Role, User
 from app.ceremonies.models import Ceremony
-from app.contacts.models import Appointment, AppointmentRole, Organisation, OrganisationKind, Person
+from app.contacts.models import (
+    Appointment,
+    AppointmentRole,
+    Gender,
+    Organisation,
+    OrganisationKind,
+    Person,
+    PersonAddress,
+)
 from app.extensions import Base, db
 from app.invitations.models import DelegationMember, Invitation, MemberRole
 from app.privacy.services import HANDLED, categories, erase_staff, export_staff, tagged
@@ -33,7 +41,10 @@ def marked(category: str, model: type, marker: str, **fixed: object) -> dict[str
 def person_with_everything(edition: Callable[..., Ceremony]) -> Person:
     ceremony = edition("9-mei", 2026)
     embassy = Organisation(name="Embassy of Markerland", kind=OrganisationKind.EMBASSY)
-    person = Person(**marked("person", Person, "ZQX", email="zqx@example.org"))
+    person = Person(
+        **marked("person", Person, "ZQX", email="zqx@example.org", gender=Gender.FEMALE)
+    )
+    person.addresses.append(PersonAddress(language="ru", **marked("person", PersonAddress, "ZQX")))
     person.given_name, person.family_name = "Zqxgiven", "Zqxfamily"
     appointment = Appointment(person=person, organisation=embassy, role=AppointmentRole.AMBASSADOR)
     invitation = Invitation(
@@ -76,6 +87,7 @@ def test_export_then_erase(runner: FlaskCliRunner, person_with_everything: Perso
         assert data["invitations"][0][key] == f"ZQX-{key}"
     assert data["delegation_memberships"][0]["car_plate"] == "ZQX-11"
     assert data["appointments"][0]["role"] == "ambassador"
+    assert data["forms_of_address"][0]["salutation"] == "ZQX-salutation"
     assert "ZQX" in texts_in_database()
 
     erased = runner.invoke(args=["privacy", "erase", str(person_id), "--yes"])

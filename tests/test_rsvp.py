@@ -27,7 +27,7 @@ from werkzeug.test import TestResponse
 
 from app.audit.models import AuditEntry
 from app.ceremonies.models import Ceremony, CeremonyStatus, ItemKind, ProgrammeItem
-from app.contacts.models import Organisation, OrganisationKind, Person
+from app.contacts.models import Gender, Organisation, OrganisationKind, Person
 from app.extensions import Base, db
 from app.invitations.models import (
     DelegationMember,
@@ -88,8 +88,7 @@ def invite(
         given_name="Marat",
         family_name="Abenov",
         native_name="Марат Абенов",
-        honorific_en="H.E.",
-        honorific_ru="Его Превосходительство",
+        gender=Gender.MALE,
     )
     invitation = Invitation(
         ceremony=ceremony,
@@ -240,7 +239,7 @@ def test_the_page_speaks_the_invitations_language(
     assert '<html lang="ru">' in page
     assert "День Победы и памяти" in page
     assert "Посольство Республики Казахстан" in page
-    assert "Его Превосходительство" in page
+    assert "господин Марат Абенов" in page  # the mention, in the nominative
     assert html.escape(ceremony.venue.name) in page
     assert "Dodeweg car park" in page  # parking and access
     assert "Dark suit" in page

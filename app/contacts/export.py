@@ -64,7 +64,7 @@ def csv_rows(session: DbSession) -> list[list[str]]:
             "kind": org.kind.value if org else "",
             "country": org.country if org else "",
             "resident": ("yes" if org.resident else "no") if org else "",
-            "honorific": person.honorific(person.language) if person else "",
+            "honorific": person.style_override(person.language) if person else "",
             "given_name": person.given_name if person else "",
             "family_name": person.family_name if person else "",
             "native_name": person.native_name if person else "",
@@ -158,7 +158,9 @@ def vcard(person: Person, on: date | None = None) -> str:
         lines.append(_property("FN", escape_text(person.native_name), ALTID="1"))
     else:
         lines.append(_property("FN", latin))
-    honorific = person.honorific(person.language)
+    # The prefix of a name in the nominative: only a style staff gave (the defaults of
+    # a Russian address block are in the dative).
+    honorific = person.style_override(person.language)
     components = [
         person.family_name,
         person.given_name,

@@ -17,7 +17,7 @@ from wtforms.validators import (
 )
 
 from app.contacts.importer import MAX_IMPORT_BYTES
-from app.contacts.services import KIND_LABELS, LANGUAGE_LABELS, ROLE_LABELS
+from app.contacts.services import GENDER_LABELS, KIND_LABELS, LANGUAGE_LABELS, ROLE_LABELS
 from app.forms import LongTextField, TextField, choices
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
@@ -33,6 +33,10 @@ class OrganisationForm(FlaskForm):
     name_nl = TextField(_l("Name in Dutch (if different)"), [Optional(), Length(max=300)])
     name_en = TextField(_l("Name in English (if different)"), [Optional(), Length(max=300)])
     name_ru = TextField(_l("Name in Russian (if different)"), [Optional(), Length(max=300)])
+    country_genitive_ru = TextField(
+        _l("Country in the Russian genitive, for letters (e.g. Республики Казахстан)"),
+        [Optional(), Length(max=300)],
+    )
     kind = SelectField(
         _l("Kind"),
         choices=choices((k.value, v) for k, v in KIND_LABELS.items()),
@@ -54,9 +58,12 @@ class PersonForm(FlaskForm):
     family_name = TextField(_l("Family name (Latin script)"), [DataRequired(), Length(max=200)])
     native_name = TextField(_l("Name in native script"), [Optional(), Length(max=300)])
     patronymic = TextField(_l("Patronymic"), [Optional(), Length(max=200)])
-    honorific_nl = TextField(_l("Form of address (Dutch)"), [Optional(), Length(max=200)])
-    honorific_en = TextField(_l("Form of address (English)"), [Optional(), Length(max=200)])
-    honorific_ru = TextField(_l("Form of address (Russian)"), [Optional(), Length(max=200)])
+    gender = SelectField(
+        _l("Gender (for the forms of address)"),
+        choices=choices(GENDER_LABELS.items()),
+        validate_choice=True,
+        default="unknown",
+    )
     email = TextField(_l("Email"), [Optional(), Length(max=254), Email(message=EMAIL_MESSAGE)])
     phone = TextField(_l("Phone"), [Optional(), Length(max=50)])
     language = SelectField(
@@ -133,3 +140,25 @@ class ImportForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something (CSRF only)."""
+
+
+class PersonAddressForm(FlaskForm):
+    """A person's own forms of address in one language; empty takes the defaults."""
+
+    style = TextField(_l("Style before the name"), [Optional(), Length(max=200)])
+    address_block = LongTextField(
+        _l("Whole address block (one line a line; replaces style, name and function)"),
+        [Optional(), Length(max=2000)],
+    )
+    salutation = TextField(_l("Salutation"), [Optional(), Length(max=300)])
+    mention = TextField(_l("In running text"), [Optional(), Length(max=300)])
+    name_dative = TextField(_l("Name in the dative (Russian)"), [Optional(), Length(max=300)])
+
+
+class FormOfAddressForm(FlaskForm):
+    """The defaults of one role, language and gender."""
+
+    style = TextField(_l("Style before the name"), [Optional(), Length(max=200)])
+    function_line = TextField(_l("Function line"), [Optional(), Length(max=300)])
+    salutation = TextField(_l("Salutation"), [DataRequired(), Length(max=300)])
+    mention = TextField(_l("In running text"), [Optional(), Length(max=300)])

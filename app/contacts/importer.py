@@ -610,7 +610,7 @@ def _apply(session: DbSession, rows: list[Row]) -> ImportResult:
                 appointments=[],
             )
             if row.honorific:
-                setattr(person, f"honorific_{person.language}", row.honorific)
+                person.address_for_edit(person.language).style = row.honorific
             session.add(person)
             new_persons.append(person)
             created.add(id(person))
@@ -623,7 +623,9 @@ def _apply(session: DbSession, rows: list[Row]) -> ImportResult:
                 _set(person, "native_name", row.native_name),
                 _set(person, "phone", row.phone),
                 _set(person, "language", row.language),
-                _set(person, f"honorific_{lang}", row.honorific),
+                bool(row.honorific)
+                and person.style_override(lang) != row.honorific
+                and _set(person.address_for_edit(lang), "style", row.honorific),
                 bool(row.email)
                 and _fold(person.email) != _fold(row.email)
                 and _set(person, "email", row.email),

@@ -28,6 +28,25 @@ class OrganisationKind(StrEnum):
     OTHER = "other"
 
 
+class Gender(StrEnum):
+    """What the forms of address agree with; unknown takes the neutral forms."""
+
+    MALE = "male"
+    FEMALE = "female"
+    UNKNOWN = "unknown"
+
+
+class AddressRole(StrEnum):
+    """The roles that have their own forms of address (DOMAIN.md); every other
+    appointment is addressed as "anyone else"."""
+
+    AMBASSADOR = "ambassador"
+    CHARGE_AD_INTERIM = "charge_ad_interim"
+    CHARGE_EN_PIED = "charge_en_pied"
+    MAYOR = "mayor"
+    OTHER = "other"
+
+
 class AppointmentRole(StrEnum):
     AMBASSADOR = "ambassador"
     ENVOY = "envoy"
@@ -99,6 +118,8 @@ class Organisation(Base):
     # A desk or role ("Protocol department"); people themselves are Person rows.
     protocol_contact: Mapped[str] = mapped_column(sa.String(300), default="")
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # Russian letters name the country in the genitive ("Послу Республики Казахстан").
+    country_genitive_ru: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -130,11 +151,9 @@ class Person(Base):
         sa.String(300), default="", info=PERSON_DATA
     )  # e.g. Cyrillic
     patronymic: Mapped[str] = mapped_column(sa.String(200), default="", info=PERSON_DATA)
-    # Forms of address are data, never derived from a table:
-    # "Zijne Excellentie", "H.E.", "Его Превосходительство".
-    honorific_nl: Mapped[str] = mapped_column(sa.String(200), default="", info=PERSON_DATA)
-    honorific_en: Mapped[str] = mapped_column(sa.String(200), default="", info=PERSON_DATA)
-    honorific_ru: Mapped[str] = mapped_column(sa.String(200), default="", info=PERSON_DATA)
+    gender: Mapped[Gender] = mapped_column(
+        enum_column(Gender), default=Gender.UNKNOWN, info=PERSON_DATA
+    )
     email: Mapped[str] = mapped_column(sa.String(254), default="", index=True, info=PERSON_DATA)
     phone: Mapped[str] = mapped_column(sa.String(50), default="", info=PERSON_DATA)
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
@@ -147,16 +166,79 @@ class Person(Base):
     appointments: Mapped[list[Appointment]] = relationship(
         back_populates="person", cascade="all, delete-orphan"
     )
+    addresses: Mapped[list[PersonAddress]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
 
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.given_name, self.family_name) if p)
 
-    def honorific(self, lang: str) -> str:
-        return pick(self, "honorific", lang)
+    def address_in(self, lang: str) -> PersonAddress | None:
+        """This person's own forms of address in ``lang``, if staff set or confirmed any."""
+        return next((a for a in self.addresses if a.language == lang), None)
+
+    def style_override(self, lang: str) -> str:
+        """The style staff gave this person in ``lang`` ("H.E."), else empty."""
+        own = self.address_in(lang)
+        return own.style if own is not None else ""
+
+    def address_for_edit(self, lang: str) -> PersonAddress:
+        found = self.address_in(lang)
+        if found is None:
+            found = PersonAddress(language=lang)
+            self.addresses.append(found)
+        return found
 
     def __repr__(self) -> str:
         return f"<Person {self.full_name!r}>"
+
+
+class FormOfAddress(Base):
+    """The default forms of address of one role, language and gender (DOMAIN.md table).
+
+    Templates take {given}, {surname} and {name} (the name as written in that language)
+    and, in the function line, {country} and {organisation}.
+    """
+
+    __tablename__ = "form_of_address"
+    __table_args__ = (sa.UniqueConstraint("role", "language", "gender"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[AddressRole] = mapped_column(enum_column(AddressRole, 30))
+    language: Mapped[str] = mapped_column(sa.String(2))
+    gender: Mapped[Gender] = mapped_column(enum_column(Gender))
+    style: Mapped[str] = mapped_column(sa.String(200), default="")  # before the name
+    function_line: Mapped[str] = mapped_column(sa.String(300), default="")
+    salutation: Mapped[str] = mapped_column(sa.String(300), default="")
+    mention: Mapped[str] = mapped_column(sa.String(300), default="")
+
+
+class PersonAddress(Base):
+    """One person's own forms of address in one language, and whether staff confirmed
+    what will print. Empty texts take the defaults of the role."""
+
+    __tablename__ = "person_address"
+    __table_args__ = (sa.UniqueConstraint("person_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(sa.String(2))
+    style: Mapped[str] = mapped_column(sa.String(200), default="", info=PERSON_DATA)
+    # The whole block, one line a line; replaces style, name and function line.
+    address_block: Mapped[str] = mapped_column(sa.Text, default="", info=PERSON_DATA)
+    salutation: Mapped[str] = mapped_column(sa.String(300), default="", info=PERSON_DATA)
+    mention: Mapped[str] = mapped_column(sa.String(300), default="", info=PERSON_DATA)
+    # Russian: the name in the dative as staff confirmed or corrected it.
+    name_dative: Mapped[str] = mapped_column(sa.String(300), default="", info=PERSON_DATA)
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+
+    person: Mapped[Person] = relationship(back_populates="addresses")
 
 
 class Appointment(Base):

@@ -26,13 +26,19 @@ from app.audit.services import diff, record
 from app.ceremonies.errors import CeremonyError
 from app.ceremonies.models import Ceremony
 from app.ceremonies.timing import local_datetime
+from app.contacts.addressing import DEFAULTS as ADDRESS_DEFAULTS
+from app.contacts.addressing import proposed_dative, unknown_placeholders
 from app.contacts.models import (
+    AddressRole,
     Appointment,
     AppointmentRole,
     ContactGroup,
+    FormOfAddress,
+    Gender,
     Organisation,
     OrganisationKind,
     Person,
+    PersonAddress,
 )
 from app.extensions import DbSession
 from app.forms import email_problem
@@ -85,6 +91,18 @@ ROLE_LABELS: dict[AppointmentRole, Any] = {
 }
 
 LANGUAGE_LABELS: dict[str, Any] = {"nl": _l("Dutch"), "en": _l("English"), "ru": _l("Russian")}
+ADDRESS_ROLE_LABELS: dict[str, Any] = {
+    AddressRole.AMBASSADOR.value: _l("Ambassador"),
+    AddressRole.CHARGE_AD_INTERIM.value: _l("Chargé d'affaires a.i."),
+    AddressRole.CHARGE_EN_PIED.value: _l("Chargé d'affaires en pied"),
+    AddressRole.MAYOR.value: _l("Mayor"),
+    AddressRole.OTHER.value: _l("Anyone else"),
+}
+GENDER_LABELS: dict[str, Any] = {
+    Gender.UNKNOWN.value: _l("Unknown (neutral forms of address)"),
+    Gender.MALE.value: _l("Male"),
+    Gender.FEMALE.value: _l("Female"),
+}
 
 
 class ContactError(Refusal):
@@ -226,6 +244,7 @@ class OrganisationData:
     name_nl: str = ""
     name_en: str = ""
     name_ru: str = ""
+    country_genitive_ru: str = ""
     country: str = ""
     resident: bool = True
     address: str = ""
@@ -371,9 +390,7 @@ class PersonData:
     given_name: str = ""
     native_name: str = ""
     patronymic: str = ""
-    honorific_nl: str = ""
-    honorific_en: str = ""
-    honorific_ru: str = ""
+    gender: Gender = Gender.UNKNOWN
     email: str = ""
     phone: str = ""
     language: str = "en"
@@ -461,6 +478,153 @@ def search_persons(session: DbSession, query: str = "", *, limit: int = 500) -> 
         )
     )
     return list(itertools.islice(found, limit))
+
+
+# --- forms of address ---------------------------------------------------------------
+
+
+@dataclass
+class AddressData:
+    """A person's own forms of address in one language; empty takes the defaults."""
+
+    style: str = ""
+    address_block: str = ""
+    salutation: str = ""
+    mention: str = ""
+    name_dative: str = ""
+
+    def check(self) -> None:
+        for name in ("style", "address_block", "salutation", "mention", "name_dative"):
+            value = getattr(self, name)
+            setattr(self, name, value.strip())
+            if "{" in value or "}" in value:
+                raise ContactError(
+                    _l("Write the text as it will print, without placeholders in braces."),
+                    field=name,
+                )
+
+
+def set_person_address(
+    session: DbSession,
+    person: Person,
+    language: str,
+    data: AddressData,
+    *,
+    actor_user_id: int | None,
+) -> PersonAddress:
+    """Save a person's own forms of address in ``language``; a change undoes the
+    confirmation, which was of the text as it stood."""
+    if language not in LANGUAGES:
+        raise ContactError(_l("Choose Dutch, English or Russian."), field="language")
+    data.check()
+    own = person.address_for_edit(language)
+    changes = _apply(own, asdict(data))
+    if changes:
+        if own.confirmed_at is not None:
+            changes["confirmed_at"] = [own.confirmed_at.isoformat(), None]
+        own.confirmed_at = None
+        own.confirmed_by_id = None
+        session.flush()
+        record(
+            session,
+            action="contacts.person.address",
+            object_type="person",
+            object_id=person.id,
+            changes={"language": language, **changes},
+            actor_user_id=actor_user_id,
+        )
+    session.flush()
+    return own
+
+
+def confirm_person_address(
+    session: DbSession, person: Person, language: str, *, actor_user_id: int | None
+) -> PersonAddress:
+    """Staff confirm the forms of address in ``language`` as the person page shows them;
+    the Russian dative proposed then is kept, so a later proposal cannot change it."""
+    if language not in LANGUAGES:
+        raise ContactError(_l("Choose Dutch, English or Russian."), field="language")
+    own = person.address_for_edit(language)
+    if language == "ru" and not own.name_dative:
+        own.name_dative = proposed_dative(person)
+    own.confirmed_at = utcnow()
+    own.confirmed_by_id = actor_user_id
+    session.flush()
+    record(
+        session,
+        action="contacts.person.address_confirm",
+        object_type="person",
+        object_id=person.id,
+        changes={"language": language, "name_dative": own.name_dative},
+        actor_user_id=actor_user_id,
+    )
+    return own
+
+
+@dataclass
+class FormOfAddressData:
+    """The defaults of one role, language and gender, with placeholders."""
+
+    style: str = ""
+    function_line: str = ""
+    salutation: str = ""
+    mention: str = ""
+
+    def check(self) -> None:
+        for name in ("style", "function_line", "salutation", "mention"):
+            value = getattr(self, name).strip()
+            setattr(self, name, value)
+            unknown = unknown_placeholders(value)
+            if unknown:
+                raise ContactError(
+                    _l(
+                        "Unknown placeholder %(names)s: use {given}, {surname}, {name}, "
+                        "{country} or {organisation}.",
+                        names=", ".join("{" + n + "}" for n in unknown),
+                    ),
+                    field=name,
+                )
+        if not self.salutation:
+            raise ContactError(_l("Give the salutation."), field="salutation")
+
+
+def update_form_of_address(
+    session: DbSession, row: FormOfAddress, data: FormOfAddressData, *, actor_user_id: int | None
+) -> FormOfAddress:
+    data.check()
+    changes = _apply(row, asdict(data))
+    session.flush()
+    if changes:
+        record(
+            session,
+            action="contacts.form_of_address.update",
+            object_type="form_of_address",
+            object_id=row.id,
+            changes=changes,
+            actor_user_id=actor_user_id,
+        )
+    return row
+
+
+def forms_of_address(session: DbSession) -> list[FormOfAddress]:
+    """The table of defaults, every role, language and gender (missing rows are made
+    from the built-in defaults, so the page always shows the whole table)."""
+    rows = {(r.role, r.language, r.gender): r for r in session.scalars(sa.select(FormOfAddress))}
+    for key, (style, function, salutation_, mention_) in ADDRESS_DEFAULTS.items():
+        if key not in rows:
+            row = FormOfAddress(
+                role=key[0],
+                language=key[1],
+                gender=key[2],
+                style=style,
+                function_line=function,
+                salutation=salutation_,
+                mention=mention_,
+            )
+            session.add(row)
+            rows[key] = row
+    session.flush()
+    return [rows[key] for key in ADDRESS_DEFAULTS]
 
 
 # --- appointments -------------------------------------------------------------------

@@ -17,15 +17,23 @@ from wtforms import SelectChoice
 
 from app.auth.access import planner_required, viewer_required
 from app.contacts import bp
+from app.contacts.addressing import (
+    addressed,
+    current_organisation,
+    proposed_dative,
+    proposed_genitive,
+)
 from app.contacts.export import to_csv, to_vcards
 from app.contacts.forms import (
     ActionForm,
     AppointmentForm,
+    FormOfAddressForm,
     GroupForm,
     ImportForm,
     MembershipForm,
     MergeForm,
     OrganisationForm,
+    PersonAddressForm,
     PersonForm,
 )
 from app.contacts.importer import MAX_IMPORT_BYTES, ImportRefused, import_contacts
@@ -33,35 +41,45 @@ from app.contacts.models import (
     Appointment,
     AppointmentRole,
     ContactGroup,
+    FormOfAddress,
+    Gender,
     Organisation,
     OrganisationKind,
     Person,
 )
 from app.contacts.precedence import precedence as corps_on
 from app.contacts.services import (
+    ADDRESS_ROLE_LABELS,
+    GENDER_LABELS,
     KIND_LABELS,
     LANGUAGE_LABELS,
     ROLE_LABELS,
+    AddressData,
     AppointmentData,
     ContactError,
     EditConflict,
+    FormOfAddressData,
     OrganisationData,
     PersonData,
     add_appointment,
     all_groups,
     as_local,
+    confirm_person_address,
     countries,
     country_name,
     create_group,
     create_organisation,
     create_person,
     delete_appointment,
+    forms_of_address,
     merge_organisations,
     merge_persons,
     search_organisations,
     search_persons,
     set_membership,
+    set_person_address,
     update_appointment,
+    update_form_of_address,
     update_organisation,
     update_person,
     version_of,
@@ -116,6 +134,8 @@ def _labels() -> dict[str, object]:
         "kind_labels": KIND_LABELS,
         "role_labels": ROLE_LABELS,
         "language_labels": LANGUAGE_LABELS,
+        "gender_labels": GENDER_LABELS,
+        "address_role_labels": ADDRESS_ROLE_LABELS,
         "country_name": country_name,
         "as_local": as_local,
     }
@@ -169,6 +189,7 @@ def organisation(organisation_id: int) -> str:
         organisation=found,
         appointments=appointments,
         today=local_today(),
+        proposed_genitive=proposed_genitive(found),
         **_labels(),
     )
 
@@ -179,6 +200,7 @@ def _organisation_data(form: OrganisationForm) -> OrganisationData:
         name_nl=form.name_nl.data or "",
         name_en=form.name_en.data or "",
         name_ru=form.name_ru.data or "",
+        country_genitive_ru=form.country_genitive_ru.data or "",
         kind=OrganisationKind(form.kind.data),
         country=form.country.data or "",
         resident=bool(form.resident.data),
@@ -200,6 +222,8 @@ def edit_organisation(organisation_id: int | None) -> str | Response | tuple[str
         *choices(countries(current_language())),
     ]
     if request.method == "GET" and found is not None:
+        # Offered, not stored: saving the form keeps it (or staff's correction).
+        form.country_genitive_ru.data = found.country_genitive_ru or proposed_genitive(found)
         form.kind.data = found.kind.value
         form.version.data = version_of(found.updated_at)
     status = 400 if request.method == "POST" else 200
@@ -331,15 +355,113 @@ def persons() -> str:
 @bp.get("/persons/<int:person_id>")
 @viewer_required
 def person(person_id: int) -> str:
-    found = _person(person_id)
+    return _person_page(_person(person_id))
+
+
+def _person_page(found: Person, typed: tuple[str, PersonAddressForm] | None = None) -> str:
+    """The person page; ``typed``: a language's override form as posted, with errors."""
+    address_forms = {
+        lang: PersonAddressForm(prefix=lang, obj=found.address_in(lang), formdata=None)
+        for lang in LANGUAGE_LABELS
+    }
+    if typed is not None:
+        address_forms[typed[0]] = typed[1]
+    organisation = current_organisation(found)
     return render_template(
         "contacts/person.html",
         person=found,
         appointments=sorted(found.appointments, key=lambda a: (a.valid_from or date.min, a.id)),
         today=local_today(),
         action_form=ActionForm(),
+        forms_of_address={lang: addressed(found, organisation, lang) for lang in LANGUAGE_LABELS},
+        address_forms=address_forms,
+        proposed_dative=proposed_dative(found),
         **_labels(),
     )
+
+
+@bp.post("/persons/<int:person_id>/address/<lang>")
+@planner_required
+def person_address(person_id: int, lang: str) -> Response | tuple[str, int]:
+    """Save a person's own forms of address in one language (empty: the defaults)."""
+    found = _person(person_id)
+    if lang not in LANGUAGE_LABELS:
+        abort(404)
+    form = PersonAddressForm(prefix=lang)
+    if form.validate_on_submit():
+        data = AddressData(
+            style=form.style.data or "",
+            address_block=form.address_block.data or "",
+            salutation=form.salutation.data or "",
+            mention=form.mention.data or "",
+            name_dative=form.name_dative.data or "",
+        )
+        try:
+            set_person_address(db.session, found, lang, data, actor_user_id=_actor())
+        except ContactError as error:
+            db.session.rollback()
+            form_error(form, error.field, error.message)
+        else:
+            if commit():
+                flash_saved(_("Forms of address saved."))
+                return redirect(url_for("contacts.person", person_id=found.id) + f"#address-{lang}")
+            form_error(form, None, _("The record changed meanwhile; try again."))
+    found = _person(person_id)
+    return _person_page(found, (lang, form)), 400
+
+
+@bp.post("/persons/<int:person_id>/address/<lang>/confirm")
+@planner_required
+def confirm_address(person_id: int, lang: str) -> Response:
+    """Staff confirm the forms of address in one language as the page shows them."""
+    found = _person(person_id)
+    if lang not in LANGUAGE_LABELS or not ActionForm().validate_on_submit():
+        abort(400)
+    confirm_person_address(db.session, found, lang, actor_user_id=_actor())
+    commit()
+    flash_saved(_("Forms of address confirmed."))
+    return redirect(url_for("contacts.person", person_id=found.id) + f"#address-{lang}")
+
+
+@bp.route("/forms-of-address", methods=["GET"])
+@viewer_required
+def forms_of_address_page() -> str:
+    """The table of default forms of address per role, language and gender."""
+    rows = forms_of_address(db.session)
+    db.session.commit()  # the rows the built-in defaults filled in, once
+    return render_template("contacts/forms_of_address.html", rows=rows, **_labels())
+
+
+@bp.route("/forms-of-address/<int:row_id>", methods=["GET", "POST"])
+@planner_required
+def edit_form_of_address(row_id: int) -> str | Response | tuple[str, int]:
+    row = db.session.get(FormOfAddress, row_id)
+    if row is None:
+        abort(404)
+    form = FormOfAddressForm(obj=row if request.method == "GET" else None)
+    status = 400 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        data = FormOfAddressData(
+            style=form.style.data or "",
+            function_line=form.function_line.data or "",
+            salutation=form.salutation.data or "",
+            mention=form.mention.data or "",
+        )
+        try:
+            update_form_of_address(db.session, row, data, actor_user_id=_actor())
+        except ContactError as error:
+            db.session.rollback()
+            form_error(form, error.field, error.message)
+        else:
+            if commit():
+                flash_saved(_("Forms of address saved."))
+                return redirect(url_for("contacts.forms_of_address_page"))
+    return render_template(
+        "contacts/form_of_address_edit.html",
+        form=form,
+        row=row,
+        **_labels(),
+    ), status
 
 
 def _person_data(form: PersonForm) -> PersonData:
@@ -348,9 +470,7 @@ def _person_data(form: PersonForm) -> PersonData:
         given_name=form.given_name.data or "",
         native_name=form.native_name.data or "",
         patronymic=form.patronymic.data or "",
-        honorific_nl=form.honorific_nl.data or "",
-        honorific_en=form.honorific_en.data or "",
-        honorific_ru=form.honorific_ru.data or "",
+        gender=Gender(form.gender.data or "unknown"),
         email=form.email.data or "",
         phone=form.phone.data or "",
         language=form.language.data or "en",

@@ -28,6 +28,7 @@ from sqlalchemy.orm import scoped_session
 
 from app.ceremonies.models import Ceremony
 from app.ceremonies.services import slugify
+from app.contacts.addressing import address_block, confirmed, role_at, salutation
 from app.documents.pdf import Chunk, write_chunk
 from app.documents.services import renderer
 from app.documents.workers import RenderError, pool_for
@@ -76,17 +77,17 @@ def letter_context(letter: Letter) -> dict[str, Any]:
     ceremony = invitation.ceremony
     lang = invitation.language if invitation.language in ("nl", "en", "ru") else "en"
     person = invitation.addressee
+    start = ceremony.local_start
+    role = role_at(person, invitation.organisation, start.date())
     with force_locale(lang):
         hosts = invitation.cohosts or ceremony.cohosts or _("The Soviet Field of Honour Foundation")
-        start = ceremony.local_start
         return {
             "lang": lang,
             "today": date_phrase(local_today(), lang, weekday=False),
-            "honorific": person.honorific(lang) if person else "",
-            "name": person.full_name if person else "",
-            "native_name": " ".join(p for p in (person.native_name, person.patronymic) if p)
-            if person and person.native_name
-            else "",
+            # The block already ends with the organisation; the postal address follows.
+            "address_block": address_block(person, invitation.organisation, role, lang),
+            "salutation": salutation(person, role, lang),
+            "confirmed": confirmed(person, lang),
             "organisation": invitation.organisation.display_name(lang),
             "address": invitation.organisation.address,
             "title": ceremony.title(lang),

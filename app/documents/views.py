@@ -22,6 +22,7 @@ from app.audit.services import record
 from app.auth.access import planner_required, viewer_required
 from app.calendar.services import public_conditions
 from app.ceremonies.models import Ceremony
+from app.contacts.addressing import addressed
 from app.documents import bp
 from app.documents.forms import LettersForm, ProgrammeForm
 from app.documents.jobs import carries_links, read_status, result_path, start_job
@@ -129,6 +130,23 @@ def letter_preview(invitation_id: int) -> Response:
     return _pdf(render_letter(letter, layout), file_name(letter, layout), public=False)
 
 
+def _letters_page(ceremony: Ceremony, form: LettersForm) -> str:
+    """The letters page with, per recipient, the address block and salutation the letter
+    will print and whether staff confirmed them (item 7 of issue #13: review first)."""
+    day = ceremony.local_start.date()
+    recipients = [
+        (
+            invitation,
+            addressed(invitation.addressee, invitation.organisation, invitation.language, day),
+        )
+        for invitation in invitations_of(db.session, ceremony)
+        if invitation.kind != InvitationKind.PROXY
+    ]
+    return render_template(
+        "documents/letters.html", ceremony=ceremony, form=form, recipients=recipients
+    )
+
+
 @bp.route("/staff/ceremonies/<slug>/letters", methods=["GET", "POST"])
 @viewer_required
 def letters(slug: str) -> str | Response | tuple[str, int]:
@@ -139,7 +157,7 @@ def letters(slug: str) -> str | Response | tuple[str, int]:
         if not current_user.can_edit:
             abort(403)
         if not form.validate_on_submit():
-            return render_template("documents/letters.html", ceremony=ceremony, form=form), 400
+            return _letters_page(ceremony, form), 400
         nonces: dict[int, str] | None = None
         versions: dict[int, int] = {}
         if form.action.data == "send":
@@ -149,7 +167,7 @@ def letters(slug: str) -> str | Response | tuple[str, int]:
                 chosen = chosen_invitations(db.session, ceremony, form.reissue_names())
             except InvitationError as error:
                 form.reissue.errors = [*form.reissue.errors, str(error.message)]
-                return render_template("documents/letters.html", ceremony=ceremony, form=form), 400
+                return _letters_page(ceremony, form), 400
             mailing = send_by_letter(db.session, ceremony, reissue=chosen)
             nonces, versions = mailing.nonces, mailing.versions
             pairs = [(letter.invitation.id, letter.url) for letter in mailing.letters]
@@ -181,7 +199,7 @@ def letters(slug: str) -> str | Response | tuple[str, int]:
             actor=_actor(),
         )
         return redirect(url_for("documents.letter_job", job_id=job))
-    return render_template("documents/letters.html", ceremony=ceremony, form=form)
+    return _letters_page(ceremony, form)
 
 
 @bp.get("/staff/letter-jobs/<job_id>")

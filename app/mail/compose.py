@@ -22,6 +22,7 @@ from markupsafe import escape
 from app.calendar.services import PRODID, location, summary
 from app.calendar.timezones import vtimezone
 from app.ceremonies.models import Ceremony
+from app.contacts.addressing import address_block, mention, role_at, salutation, style
 from app.i18n import date_phrase, date_time_phrase, force_locale, time_phrase
 from app.invitations.forms import MEMBER_ROLE_LABELS, STATUS_LABELS, WREATH_LABELS
 from app.invitations.models import Invitation, InvitationStatus, WreathChoice
@@ -85,14 +86,16 @@ def values(invitation: Invitation, lang: str) -> dict[str, str]:
     ceremony = invitation.ceremony
     person = invitation.addressee
     start = ceremony.local_start
+    role = role_at(person, invitation.organisation, start.date())
     with force_locale(lang):
-        honorific = person.honorific(lang) if person else ""
         name = person.full_name if person else ""
         organisation = invitation.organisation.display_name(lang)
         deadline = invitation.rsvp_deadline or ceremony.rsvp_deadline
         return {
-            "addressee": " ".join(p for p in (honorific, name) if p) or organisation,
-            "honorific": honorific,
+            "addressee": mention(person, role, lang) if person else organisation,
+            "salutation": salutation(person, role, lang),
+            "address_block": "\n".join(address_block(person, invitation.organisation, role, lang)),
+            "honorific": style(person, role, lang) if person else "",
             "name": name,
             "organisation": organisation,
             "ceremony": ceremony.title(lang),

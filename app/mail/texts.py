@@ -25,8 +25,12 @@ FIELD = re.compile(r"\{([^{}\n]*)\}")
 
 # What every placeholder means, shown beside the text editor.
 PLACEHOLDERS: dict[str, Any] = {
-    "addressee": _l("honorific and name of the addressee (else the organisation)"),
-    "honorific": _l("form of address, in the message's language"),
+    "salutation": _l(
+        'the whole opening line ("Your Excellency,", "Geachte heer Smits,"), in the message\'s language'
+    ),
+    "address_block": _l("the address block: style and name, function, organisation"),
+    "addressee": _l("the addressee as named in running text (else the organisation)"),
+    "honorific": _l("the style before the addressee's name in the address block"),
     "name": _l("the addressee's name"),
     "organisation": _l("the invited organisation"),
     "ceremony": _l("the edition's title"),
@@ -93,7 +97,7 @@ DEFAULTS: dict[MessageKind, dict[str, Text]] = {
     MessageKind.INVITATION: {
         "nl": Text(
             "Uitnodiging: {ceremony}, {date}",
-            """Geachte {addressee},
+            """{salutation}
 
 Namens {hosts} hebben wij de eer u uit te nodigen voor de {ceremony} op {when}, {venue}.
 
@@ -108,7 +112,7 @@ Stichting Sovjet Ereveld""",
         ),
         "en": Text(
             "Invitation: {ceremony}, {date}",
-            """Dear {addressee},
+            """{salutation}
 
 On behalf of {hosts}, we request the honour of your presence at the {ceremony} on {when}, {venue}.
 
@@ -123,7 +127,7 @@ The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
             "Приглашение: {ceremony}, {date}",
-            """{addressee},
+            """{salutation}
 
 Имеем честь пригласить Вас на церемонию «{ceremony}», которая состоится {when}, {venue}. Приглашающая сторона: {hosts}.
 
@@ -140,7 +144,7 @@ The Soviet Field of Honour Foundation""",
     MessageKind.REMINDER: {
         "nl": Text(
             "Herinnering: {ceremony}, {date}",
-            """Geachte {addressee},
+            """{salutation}
 
 Wij hebben nog geen antwoord ontvangen op onze uitnodiging voor de {ceremony} op {when}, {venue}.
 
@@ -152,7 +156,7 @@ Stichting Sovjet Ereveld""",
         ),
         "en": Text(
             "Reminder: {ceremony}, {date}",
-            """Dear {addressee},
+            """{salutation}
 
 We have not yet received your reply to our invitation to the {ceremony} on {when}, {venue}.
 
@@ -164,7 +168,7 @@ The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
             "Напоминание: {ceremony}, {date}",
-            """{addressee},
+            """{salutation}
 
 Мы ещё не получили Вашего ответа на наше приглашение на церемонию «{ceremony}», которая состоится {when}, {venue}.
 
@@ -178,7 +182,7 @@ The Soviet Field of Honour Foundation""",
     MessageKind.CONFIRMATION: {
         "nl": Text(
             "Bevestiging: {ceremony}, {date}",
-            """Geachte {addressee},
+            """{salutation}
 
 Wij hebben uw antwoord voor de {ceremony} op {date} ontvangen. Zo staat het nu genoteerd:
 
@@ -192,7 +196,7 @@ Stichting Sovjet Ereveld""",
         ),
         "en": Text(
             "Confirmation: {ceremony}, {date}",
-            """Dear {addressee},
+            """{salutation}
 
 We have received your reply for the {ceremony} on {date}. This is what we have noted:
 
@@ -206,7 +210,7 @@ The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
             "Подтверждение: {ceremony}, {date}",
-            """{addressee},
+            """{salutation}
 
 Мы получили Ваш ответ на приглашение на церемонию «{ceremony}» ({date}). Записано следующее:
 
@@ -222,7 +226,7 @@ The Soviet Field of Honour Foundation""",
     MessageKind.UPDATE: {
         "nl": Text(
             "Gewijzigd: {ceremony}, {date}",
-            """Geachte {addressee},
+            """{salutation}
 
 De {ceremony} is gewijzigd. De plechtigheid vindt plaats op {when}, {venue}.
 
@@ -234,7 +238,7 @@ Stichting Sovjet Ereveld""",
         ),
         "en": Text(
             "Changed: {ceremony}, {date}",
-            """Dear {addressee},
+            """{salutation}
 
 The {ceremony} has changed. The ceremony takes place on {when}, {venue}.
 
@@ -246,7 +250,7 @@ The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
             "Изменение: {ceremony}, {date}",
-            """{addressee},
+            """{salutation}
 
 В церемонии «{ceremony}» произошли изменения. Церемония состоится {when}, {venue}.
 
@@ -260,7 +264,7 @@ The Soviet Field of Honour Foundation""",
     MessageKind.CANCELLATION: {
         "nl": Text(
             "Afgelast: {ceremony}, {date}",
-            """Geachte {addressee},
+            """{salutation}
 
 Tot onze spijt moeten wij u meedelen dat de {ceremony} op {date} niet doorgaat.
 
@@ -271,7 +275,7 @@ Stichting Sovjet Ereveld""",
         ),
         "en": Text(
             "Cancelled: {ceremony}, {date}",
-            """Dear {addressee},
+            """{salutation}
 
 We regret to inform you that the {ceremony} on {date} will not take place.
 
@@ -282,7 +286,7 @@ The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
             "Отмена: {ceremony}, {date}",
-            """{addressee},
+            """{salutation}
 
 С сожалением сообщаем, что церемония «{ceremony}», назначенная на {date}, не состоится.
 
@@ -295,7 +299,7 @@ The Soviet Field of Honour Foundation""",
     MessageKind.PRACTICAL: {
         "nl": Text(
             "Praktische informatie: {ceremony}, {date}",
-            """Geachte {addressee},
+            """{salutation}
 
 Wij zien ernaar uit u te verwelkomen bij de {ceremony} op {when}, {venue}.
 
@@ -312,7 +316,7 @@ Stichting Sovjet Ereveld""",
         ),
         "en": Text(
             "Practical information: {ceremony}, {date}",
-            """Dear {addressee},
+            """{salutation}
 
 We look forward to welcoming you at the {ceremony} on {when}, {venue}.
 
@@ -329,7 +333,7 @@ The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
             "Практическая информация: {ceremony}, {date}",
-            """{addressee},
+            """{salutation}
 
 Будем рады приветствовать Вас на церемонии «{ceremony}» {when}, {venue}.
 

@@ -141,6 +141,14 @@ def export_person(session: DbSession, person: Person) -> dict[str, Any]:
             }
             for a in person.appointments
         ],
+        "forms_of_address": [
+            {
+                "language": own.language,
+                "confirmed_at": _plain(own.confirmed_at),
+                **_row(own, "person"),
+            }
+            for own in person.addresses
+        ],
         "invitations": [
             {
                 "edition": i.ceremony.slug,
