@@ -32,6 +32,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from app.auth.models import Role, User
 from app.ceremonies.models import Ceremony
 from app.contacts.models import ContactGroup, Person
+from app.contacts.services import forms_of_address
 from app.extensions import Base, db
 from app.invitations.models import Invitation, InvitationStatus
 from app.invitations.tokens import issue_token, revoke_token
@@ -103,7 +104,9 @@ PUBLIC_ENDPOINTS = {
 
 class VisibleText(HTMLParser):
     """The text of a page as a reader meets it: no scripts or styles, and of the
-    attributes only those shown or read aloud."""
+    attributes only those shown or read aloud. An element marked with a language other
+    than the page's holds data in its own language (an English salutation on a Dutch
+    page): it is skipped, so a wrong or missing mark is what this test finds."""
 
     SHOWN_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
     HIDDEN = ("script", "style", "template")
@@ -112,11 +115,21 @@ class VisibleText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.hidden = 0
+        self.page_language: str | None = None
+        self.foreign: list[str] = []  # the open elements in another language
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self.HIDDEN:
             self.hidden += 1
         found = dict(attrs)
+        if tag == "html":
+            self.page_language = found.get("lang")
+        elif self.foreign and tag == self.foreign[-1]:
+            self.foreign.append(tag)  # nested in a foreign one of its kind: count it
+        elif found.get("lang") and self.page_language and found["lang"] != self.page_language:
+            self.foreign.append(tag)
+        if self.foreign:
+            return
         for name in self.SHOWN_ATTRIBUTES:
             if found.get(name):
                 self.parts.append(str(found[name]))
@@ -126,9 +139,11 @@ class VisibleText(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in self.HIDDEN and self.hidden:
             self.hidden -= 1
+        if self.foreign and tag == self.foreign[-1]:
+            self.foreign.pop()
 
     def handle_data(self, data: str) -> None:
-        if not self.hidden:
+        if not self.hidden and not self.foreign:
             self.parts.append(data)
 
 
@@ -279,6 +294,8 @@ def staff_urls(app: Flask, demo: Demo) -> Iterator[tuple[str, str]]:
     item = demo.ceremony.items[0] if demo.ceremony.items else None
     appointment = person.appointments[0] if person.appointments else None
     user = db.session.scalars(sa.select(User)).first()
+    form_of_address = forms_of_address(db.session)[0]  # fills the table as its page does
+    db.session.commit()
     arguments: dict[str, object] = {
         "slug": demo.ceremony.slug,
         "invitation_id": invitation.id,
@@ -290,6 +307,7 @@ def staff_urls(app: Flask, demo: Demo) -> Iterator[tuple[str, str]]:
         "appointment_id": appointment.id if appointment else None,
         "user_id": user.id if user else None,
         "venue_id": demo.ceremony.venue_id,
+        "row_id": form_of_address.id,
         "kind": MessageKind.INVITATION.value,
         "lang": "nl",
     }
