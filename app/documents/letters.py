@@ -71,11 +71,31 @@ def _rsvp_line(invitation: Invitation) -> str:
     return str(line)
 
 
+def letter_language(invitation: Invitation) -> str:
+    """The language a letter is written in: the invitation's, English for any other."""
+    return invitation.language if invitation.language in ("nl", "en", "ru") else "en"
+
+
+def letter_title(letter: Letter) -> str:
+    """The PDF title of one letter, in its language: the edition and the organisation
+    (a reader's list of open files, or the printer's job list, tells letters apart)."""
+    invitation = letter.invitation
+    lang = letter_language(invitation)
+    with force_locale(lang):
+        return str(
+            _(
+                "Invitation: %(edition)s, %(organisation)s",
+                edition=invitation.ceremony.title(lang),
+                organisation=invitation.organisation.display_name(lang),
+            )
+        )
+
+
 def letter_context(letter: Letter) -> dict[str, Any]:
     """What one letter says, in the invitation's language."""
     invitation = letter.invitation
     ceremony = invitation.ceremony
-    lang = invitation.language if invitation.language in ("nl", "en", "ru") else "en"
+    lang = letter_language(invitation)
     person = invitation.addressee
     with force_locale(lang):
         hosts = invitation.cohosts or ceremony.cohosts or _("The Soviet Field of Honour Foundation")
@@ -168,7 +188,9 @@ def render_worker_count() -> int:
 def render_letter(letter: Letter, layout: str = "letter") -> bytes:
     """One letter's PDF, rendered here: a preview must not wait behind a batch."""
     return renderer().render_uncached(
-        letters_html([letter], layout), title="Invitations", lang=letter.invitation.language
+        letters_html([letter], layout),
+        title=letter_title(letter),
+        lang=letter_language(letter.invitation),
     )
 
 
@@ -315,8 +337,10 @@ def render_letters(
             yield Chunk(
                 html=letters_html(part, layout),
                 title="Invitations",
-                lang=part[0].invitation.language,
+                lang=letter_language(part[0].invitation),
                 each=[str(path) for path in each[start : start + size]],
+                titles=[letter_title(letter) for letter in part],
+                langs=[letter_language(letter.invitation) for letter in part],
             )
             start += size
 
