@@ -89,3 +89,45 @@ def test_each_letter_carries_its_own_language_and_title(
         assert title.endswith(organisation), title
         assert pdf_tools.info(path.read_bytes(), tmp_path)["Title"] == title
     assert set(langs) == set(LANGS)
+
+
+def font_programs(path: Path) -> dict[str, set[bytes]]:
+    """Every embedded font's program by the names it goes by (BaseFont of the font and
+    its descendant, FontName of its descriptor)."""
+    found: dict[str, set[bytes]] = {}
+    with pikepdf.open(path) as pdf:
+        for obj in pdf.objects:
+            if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/Font":
+                continue
+            parts = [obj, *(obj.get("/DescendantFonts") or [])]
+            for part in parts:
+                descriptor = part.get("/FontDescriptor")
+                if descriptor is None:
+                    continue
+                program = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
+                assert program is not None, "every font is embedded"
+                content = bytes(program.read_bytes())
+                for name in (obj.BaseFont, part.BaseFont, descriptor.FontName):
+                    found.setdefault(str(name), set()).add(content)
+    return found
+
+
+def test_the_printers_pdf_gives_each_font_program_its_own_name(
+    app: Flask, eighteen: list[Invitation], tmp_path: Path
+) -> None:
+    app.config["LETTER_CHUNK_SIZE"] = 5
+    app.config["LETTER_RENDER_WORKERS"] = 0
+    with app.test_request_context():
+        batch = render_letters(letters_of(eighteen), "letter", tmp_path / "out")
+    found = font_programs(batch.combined)
+    faces = {name.split("+", 1)[1] for name in found}
+    assert faces == {"Noto-Serif-LGC", "Noto-Serif-LGC-Bold", "Noto-Serif-LGC-Italic"}
+    for name, programs in found.items():
+        assert len(programs) == 1, f"{len(programs)} different font programs named {name}"
+    # Letters with other characters have other subsets: one face, several names.
+    assert len(found) > len(faces) * 2
+    # The text still reads as it did in each letter's own PDF.
+    combined = pdf_tools.pages(batch.combined.read_bytes(), tmp_path)
+    for index, path in enumerate(batch.each):
+        assert combined[index] == pdf_tools.pages(path.read_bytes(), tmp_path)[0]
+    assert len(combined) == 18

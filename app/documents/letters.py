@@ -10,8 +10,10 @@ expensive part and happen once per letter.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -212,6 +214,61 @@ def chunk_sizes(total: int, workers: int, largest: int) -> list[int]:
     return sizes
 
 
+def subset_tag(program: bytes) -> str:
+    """Six capitals from the font program's digest: the same subset keeps its name, two
+    different subsets get two names."""
+    digest = hashlib.sha256(program).digest()
+    return "".join(chr(ord("A") + byte % 26) for byte in digest[:6])
+
+
+def name_subsets_by_content(
+    holder: pikepdf.Object, seen: set[tuple[int, int]] | None = None
+) -> None:
+    """Rename the font subsets that ``holder`` (a page or form) uses after their content.
+
+    WeasyPrint tags a subset (``AKOGYC+Noto-Serif-LGC``) after the font's description,
+    not after the glyphs in it: every letter's own subset of a face has the same name,
+    and in the printer's PDF sixteen different programs answered to it. A RIP or
+    preflight that caches fonts by name may then draw one letter with another's glyphs.
+    """
+    seen = set() if seen is None else seen
+    resources = holder.get("/Resources")
+    if not isinstance(resources, pikepdf.Dictionary):
+        return
+    for font in (resources.get("/Font") or pikepdf.Dictionary()).values():
+        if font.is_indirect:
+            if font.objgen in seen:
+                continue
+            seen.add(font.objgen)
+        parts = [font, *(font.get("/DescendantFonts") or [])]
+        descriptors = [p.FontDescriptor for p in parts if "/FontDescriptor" in p]
+        programs = [
+            d[key]
+            for d in descriptors
+            for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            if key in d
+        ]
+        if not programs:
+            continue  # not embedded: its name is the installed font's
+        tag = subset_tag(b"".join(bytes(program.read_raw_bytes()) for program in programs))
+        for part in parts:
+            if "/BaseFont" in part:
+                part.BaseFont = pikepdf.Name("/" + _retagged(str(part.BaseFont)[1:], tag))
+        for descriptor in descriptors:
+            descriptor.FontName = pikepdf.Name("/" + _retagged(str(descriptor.FontName)[1:], tag))
+    for xobject in (resources.get("/XObject") or pikepdf.Dictionary()).values():
+        if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
+            if xobject.is_indirect:
+                seen.add(xobject.objgen)
+            name_subsets_by_content(xobject, seen)
+
+
+def _retagged(name: str, tag: str) -> str:
+    """``ABCDEF+Name`` with a new tag (a name without one gets one: it is a subset)."""
+    base = name.split("+", 1)[1] if re.fullmatch(r"[A-Z]{6}\+.+", name) else name
+    return f"{tag}+{base}"
+
+
 class PrinterCopy:
     """The printer's PDF: every letter's pages in the invitations' order, gathered while
     the batch renders.
@@ -222,7 +279,8 @@ class PrinterCopy:
     about a quarter of a megabyte for every PDF it has open, so every ``part`` letters
     go into a part file in ``scratch`` and are let go; ``save`` joins the parts. Untagged:
     the structure trees of the letters do not carry over into one file (each letter's
-    own PDF stays tagged). Each letter keeps its own font subsets.
+    own PDF stays tagged). Each letter keeps its own font subsets, each named after its
+    content (name_subsets_by_content).
     """
 
     def __init__(self, order: Sequence[Path], scratch: Path, part: int = 10) -> None:
@@ -244,6 +302,7 @@ class PrinterCopy:
             for page in source.pages:
                 if "/StructParents" in page.obj:
                     del page.obj["/StructParents"]  # its structure tree stays behind
+                name_subsets_by_content(page.obj)
                 self._pdf.pages.append(page)
             self._sources.append(source)
             self._next += 1
