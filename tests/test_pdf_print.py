@@ -4,7 +4,6 @@ keep a heading with its rows, and place cards and badges at scale."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from flask import Flask
+from flask.testing import FlaskCliRunner
 
 from app.ceremonies.models import Ceremony
 from app.contacts.models import Organisation, OrganisationKind, Person
@@ -131,3 +131,61 @@ def test_the_printers_pdf_gives_each_font_program_its_own_name(
     for index, path in enumerate(batch.each):
         assert combined[index] == pdf_tools.pages(path.read_bytes(), tmp_path)[0]
     assert len(combined) == 18
+
+
+A6_MARGIN = 8 * 72 / 25.4  # the card's page margin, in points
+A4_MARGIN = 20 * 72 / 25.4  # the letter's left and right margins
+
+
+def long_base(length: int) -> str:
+    """A PUBLIC_BASE_URL of ``length`` characters, with a long host as a municipality's
+    or a foundation's subdomain may have."""
+    start = "https://uitnodigingen.stichting-sovjet-ereveld"
+    return start + ".leusden-gemeente-nederland.example.org"[: length - len(start)]
+
+
+@pytest.mark.parametrize("layout", ["card", "letter"])
+@pytest.mark.parametrize("base_length", [49, 62])
+def test_a_long_personal_link_stays_on_the_page_and_its_code_reads_at_150_dpi(
+    app: Flask,
+    runner: FlaskCliRunner,
+    edition: Callable[..., Ceremony],
+    tmp_path: Path,
+    layout: str,
+    base_length: int,
+) -> None:
+    """A 98-character link (a 49-character PUBLIC_BASE_URL) and a 111-character one (62):
+    every character of it inside the page's margins, the token whole on one line, and
+    the QR code read by zbar off the page drawn at 150 dpi."""
+    base = long_base(base_length)
+    assert len(base) == base_length
+    app.config["PUBLIC_BASE_URL"] = base
+    make_invitations(edition("9-mei", 2031), 3)
+    out = tmp_path / "letters"
+    result = runner.invoke(
+        args=["documents", "letters", "2031-9-mei", "--out", str(out), "--send", "--layout", layout]
+    )
+    assert result.exit_code == 0, result.output
+    margin = A6_MARGIN if layout == "card" else A4_MARGIN
+    for path in sorted(out.glob("0*.pdf")):
+        pdf = path.read_bytes()
+        assert pdf_tools.info(pdf, tmp_path)["Pages"] == "1"
+        codes = pdf_tools.qr_codes(pdf, tmp_path, dpi=150)
+        assert len(codes) == 1
+        link = codes[0]
+        assert link.startswith(base + "/")
+        assert len(link) == base_length + 6 + 43
+        ((width, _height, words),) = pdf_tools.words(pdf, tmp_path)
+        start = next(i for i, word in enumerate(words) if word.text.startswith("https://"))
+        printed, pieces = "", []
+        for word in words[start:]:
+            if len(printed) >= len(link):
+                break
+            printed += word.text
+            pieces.append(word)
+        assert printed == link  # every character, in order, nothing else between
+        for word in pieces:
+            assert word.x_min >= margin - 1, word
+            assert word.x_max <= width - margin + 1, word
+        token = link.rsplit("/", 1)[1]
+        assert any(word.text.endswith(token) for word in pieces)  # never broken

@@ -26,7 +26,6 @@ import zxingcpp
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from PIL import Image
 from sqlalchemy.orm import scoped_session
 
 from app.ceremonies.models import Ceremony
@@ -123,6 +122,7 @@ def letter_context(letter: Letter) -> dict[str, Any]:
             ),
             "venue": ", ".join(p for p in (ceremony.venue.name, ceremony.venue.address) if p),
             "url": letter.url,
+            "url_pieces": link_pieces(letter.url) if letter.url else [],
             "qr": qr_data_uri(letter.url) if letter.url else None,
             "t": {
                 "foundation": _("Soviet Field of Honour Foundation"),
@@ -141,19 +141,38 @@ def letter_context(letter: Letter) -> dict[str, Any]:
         }
 
 
+def link_pieces(url: str) -> list[str]:
+    """The personal link in the pieces a line may break between: after the scheme, after
+    a dot of the host, after a slash. The token is one piece: a break in it (at one of
+    its hyphens above all) reads as another link, and it fits on any line of the card.
+    Joined, the pieces are the link."""
+    scheme, separator, rest = url.partition("://")
+    pieces = re.findall(r"[^/.]*[/.]|[^/.]+$", rest) if separator else [url]
+    if separator:
+        pieces.insert(0, scheme + separator)
+    return [piece for piece in pieces if piece]
+
+
 def qr_data_uri(url: str) -> str:
     """The personal link as a QR code (error correction M, the standard quiet zone of four
-    modules): a PNG of one pixel a module, which the PDF scales up.
+    modules), drawn as one vector path: sharp at any resolution.
 
-    zxing-cpp encodes in C++ in a tenth of a millisecond; segno, in Python, took a
-    millisecond and a half of every letter's preparation. Pillow writes the PNG.
+    A PNG of one pixel a module, scaled up by the PDF, was smoothed by poppler (and by
+    printers) into grey edges at 150 dpi, where two or three dots make a module, and no
+    longer read. zxing-cpp encodes in C++ in a tenth of a millisecond (segno, in Python,
+    took a millisecond and a half of every letter's preparation).
     """
     code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    modules = code.to_image(scale=1, add_quiet_zones=True)  # grey levels: 0 dark, 255 light
-    image = Image.fromarray(modules).convert("1")
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    svg = code.to_svg(add_quiet_zones=True)
+    # Without a viewBox the drawing keeps its size in CSS pixels instead of filling the box.
+    size = re.search(r'<svg width="(\d+)" height="(\d+)"', svg)
+    if size is None:
+        raise ValueError("zxing-cpp wrote an SVG without a size")
+    width, height = size.groups()
+    svg = svg.replace(
+        size.group(0), f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}"', 1
+    )
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
 def letters_html(letters: Sequence[Letter], layout: str) -> str:
