@@ -16,8 +16,11 @@ from flask.testing import FlaskCliRunner
 from app.ceremonies.models import Ceremony
 from app.contacts.models import Organisation, OrganisationKind, Person
 from app.documents.letters import Letter, render_letters
+from app.documents.lists import CardLayout, cards_html
+from app.documents.services import renderer
 from app.extensions import db
 from app.invitations.models import Invitation
+from benchmarks.documents import sample_cards
 from tests import pdf_tools
 
 LANGS = ("nl", "en", "ru")
@@ -189,3 +192,25 @@ def test_a_long_personal_link_stays_on_the_page_and_its_code_reads_at_150_dpi(
             assert word.x_max <= width - margin + 1, word
         token = link.rsplit("/", 1)[1]
         assert any(word.text.endswith(token) for word in pieces)  # never broken
+
+
+@pytest.mark.parametrize(("layout", "sheets"), [(CardLayout.TENTS, 150), (CardLayout.BADGES, 38)])
+def test_300_place_cards_or_badges_stay_small(
+    app: Flask, tmp_path: Path, layout: CardLayout, sheets: int
+) -> None:
+    """300 guests: a sheet per two place cards or eight badges, under 2 MB (the dotted
+    fold lines made 20 MB of place cards), every name on its sheet."""
+    made = sample_cards(300)
+    common = {"lang": "en", "list_name": "Place cards", "title": "Victory Day"}
+    with app.test_request_context():
+        pdf = renderer().render_uncached(
+            cards_html(made, layout, common), title="Place cards", lang="en"
+        )
+    assert len(pdf) < 2_000_000
+    # In reading order: side-by-side badges would interleave line by line.
+    pages = pdf_tools.text(pdf, tmp_path, layout=False).split("\f")[:-1]
+    assert len(pages) == sheets
+    per_sheet = 300 // sheets + (1 if 300 % sheets else 0)
+    for number, card in enumerate(made):
+        page = " ".join(pages[number // per_sheet].split())
+        assert card.name in page, (number, card.name)
