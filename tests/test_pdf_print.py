@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pikepdf
 import pytest
-from flask import Flask
+from flask import Flask, render_template
 from flask.testing import FlaskCliRunner
 
 from app.ceremonies.models import Ceremony
@@ -214,3 +215,80 @@ def test_300_place_cards_or_badges_stay_small(
     for number, card in enumerate(made):
         page = " ".join(pages[number // per_sheet].split())
         assert card.name in page, (number, card.name)
+
+
+def _synthetic_groups(shift: int) -> list[SimpleNamespace]:
+    """Groups of delegations of 1 to 6 guests, every other one with a name in another
+    script (a row of two lines), in numbers that move the page breaks with ``shift``."""
+    groups = []
+    for g in range(6 + shift % 5):
+        delegations = []
+        for d in range(1 + (g * shift) % 3):
+            size = 1 + (shift * 3 + d * 7 + g * 5) % 6
+            guests = [
+                SimpleNamespace(
+                    name=f"Guest {g}.{d}.{k}",
+                    other_script=f"Гость {g}.{d}.{k}" if k % 2 else "",
+                    function="Counsellor",
+                    named=True,
+                    role="wreath bearer",
+                )
+                for k in range(size)
+            ]
+            delegations.append(
+                SimpleNamespace(
+                    status="accepted",
+                    expected=size,
+                    organisation=f"Embassy {g}.{d}",
+                    is_dean=False,
+                    guests=guests,
+                )
+            )
+        groups.append(SimpleNamespace(name=f"Group heading {g}", delegations=delegations))
+    return groups
+
+
+LIST_COMMON = {
+    "lang": "en",
+    "list_name": "Guest list",
+    "title": "Victory Day",
+    "anniversary": "",
+    "long_date": "Sunday, 9 May 2027",
+    "hours": "11:00–12:00",
+    "venue": "Sovjet Ereveld",
+    "as_of": "",
+}
+
+
+@pytest.mark.parametrize("shift", range(0, 24, 3))
+def test_the_guest_list_keeps_each_group_heading_with_its_rows(
+    app: Flask, tmp_path: Path, shift: int
+) -> None:
+    """Page by page: a group heading is followed on its page by its first delegation's
+    heading and first guest; a guest's name in another script is on the guest's page."""
+    groups = _synthetic_groups(shift)
+    totals = SimpleNamespace(
+        invitations=1, accepted=1, declined=0, waiting=0, drafts=0, proxy=0, persons=1
+    )
+    with app.test_request_context():
+        html = render_template("pdf/guest_list.html", groups=groups, totals=totals, **LIST_COMMON)
+        pdf = renderer().render_uncached(html, title="Guest list", lang="en")
+    pages = [
+        [line.strip() for line in page.splitlines() if line.strip()]
+        for page in pdf_tools.pages(pdf, tmp_path)
+    ]
+    assert len(pages) > 1  # there are page breaks to look at
+    seen = []
+    for lines in pages:
+        for index, line in enumerate(lines):
+            if line.startswith("Group heading"):
+                after = lines[index + 1 :]
+                assert any(n.startswith("Embassy") for n in after), (line, lines[-4:])
+                assert any(n.startswith("Guest") for n in after), (line, lines[-4:])
+                seen.append(line)
+            if line.startswith("Guest") and line.split()[1].count(".") == 2:
+                number = line.split()[1]
+                k = int(number.rsplit(".", 1)[1])
+                if k % 2:  # its second line, in Cyrillic, is on the same page
+                    assert f"Гость {number}" in lines[index + 1], (line, lines[index + 1 :][:2])
+    assert seen == [group.name for group in groups]
