@@ -4,6 +4,7 @@ keep a heading with its rows, and place cards and badges at scale."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -292,3 +293,53 @@ def test_the_guest_list_keeps_each_group_heading_with_its_rows(
                 if k % 2:  # its second line, in Cyrillic, is on the same page
                     assert f"Гость {number}" in lines[index + 1], (line, lines[index + 1 :][:2])
     assert seen == [group.name for group in groups]
+
+
+@pytest.mark.parametrize("shift", [1, 4, 7])
+def test_the_run_sheet_keeps_each_section_heading_with_a_wreath(
+    app: Flask, tmp_path: Path, shift: int
+) -> None:
+    """Page by page: a section heading of the run sheet has a wreath row (its number)
+    under it on the same page."""
+    sections, position = [], 0
+    for g in range(5 + shift % 4):
+        entries = []
+        for k in range(1 + (shift * 3 + g * 5) % 7):
+            position += 1
+            entries.append(
+                SimpleNamespace(
+                    position=position,
+                    organisation=SimpleNamespace(display_name=lambda _lang, p=position: f"Org {p}"),
+                    rank=None,
+                    laid_by="H.E. Someone",
+                    bearers=["A", "B"] if (k + shift) % 2 else [],
+                    supplier="s",
+                    pinned=False,
+                    ribbon_text="In memory" if k % 3 else "",
+                    colours="red, gold",
+                )
+            )
+        sections.append(SimpleNamespace(name=f"Section {g}", public_defile=False, entries=entries))
+    with app.test_request_context():
+        html = render_template(
+            "pdf/run_sheet.html",
+            sections=sections,
+            count=position,
+            starts="11:00",
+            supplier_labels={"s": "Supplier"},
+            **LIST_COMMON,
+        )
+        pdf = renderer().render_uncached(html, title="Run sheet", lang="en")
+    pages = [
+        [line.strip() for line in page.splitlines() if line.strip()]
+        for page in pdf_tools.pages(pdf, tmp_path)
+    ]
+    assert len(pages) > 1
+    seen = []
+    for lines in pages:
+        for index, line in enumerate(lines):
+            if line.startswith("Section "):
+                after = lines[index + 1 :]
+                assert any(re.match(r"\d+ +Org \d+", n) for n in after), (line, lines[-4:])
+                seen.append(line)
+    assert seen == [section.name for section in sections]
