@@ -6,7 +6,9 @@ series, then:
 2. serves the app with gunicorn on 127.0.0.1 and measures requests per second with wrk
    for a bare Flask route (the baseline), /calendar.ics, and the 304 answer to
    If-None-Match (goal: the feed at 0.9x the bare route or better);
-3. checks that the cache hits and 304s rendered nothing.
+3. checks that the cache hits and 304s rendered nothing;
+4. renders letters and programmes, and 300 place cards and badges against the old
+   template and stylesheet (benchmarks/documents.py).
 Load goes to loopback only, for a fixed number of seconds.
 """
 
@@ -134,6 +136,28 @@ def time_documents(instance: Path) -> dict[str, float]:
     return result | memory(instance, f"{year + 2}-9-mei")
 
 
+def time_cards(instance: Path) -> dict[str, dict[str, float]]:
+    from app import create_app
+    from benchmarks.documents import cards
+
+    return cards(create_app())
+
+
+def print_cards(results: dict[str, dict[str, float]]) -> None:
+    """Seconds, pages and MB of the old and the current render, and the ratios."""
+    for layout, label in (("tents", "place cards"), ("badges", "badges")):
+        r = results[layout]
+        print(
+            f"300 {label}, old CSS:   {r['old_seconds']:6.2f} s, {r['old_pages']:.0f} pages,"
+            f" {r['old_mb']:6.2f} MB   1.00x (baseline)"
+        )
+        print(
+            f"300 {label}, now:       {r['seconds']:6.2f} s, {r['pages']:.0f} pages,"
+            f" {r['mb']:6.2f} MB   {r['old_seconds'] / r['seconds']:.1f}x faster,"
+            f" {r['old_mb'] / r['mb']:.0f}x smaller (goal < 5 s, < 2 MB)"
+        )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -161,6 +185,7 @@ def main() -> int:
         build_instance(instance)
         build_ms = time_feed_build(instance)
         documents = time_documents(instance)
+        card_results = time_cards(instance)
         port = free_port()
         env = {**os.environ, "EREVELD_INSTANCE_PATH": str(instance)}
         workers = str(os.cpu_count() or 2)
@@ -218,6 +243,7 @@ def main() -> int:
         " goal < 300 MB)"
     )
     print(f"programme PDF from cache: {documents['programme_hit_ms']:.2f} ms (goal < 5 ms)")
+    print_cards(card_results)
     return 0
 
 

@@ -1,8 +1,10 @@
 """Letters and programmes: our batch against the naive loop, measured in the same run,
-and the memory of a 500-letter batch made by `flask documents letters`."""
+and the memory of a 500-letter batch made by `flask documents letters`; 300 place
+cards and badges against the old template and stylesheet (benchmarks/baseline/)."""
 
 from __future__ import annotations
 
+import io
 import os
 import statistics
 import subprocess
@@ -12,6 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pikepdf
 import sqlalchemy as sa
 from flask import Flask
 from weasyprint import CSS, HTML
@@ -20,6 +23,7 @@ from weasyprint.text.fonts import FontConfiguration
 from app.ceremonies.models import Ceremony
 from app.contacts.models import Gender, Organisation, OrganisationKind, Person
 from app.documents.letters import Letter, letters_html, render_letters
+from app.documents.lists import Card, CardLayout, cards_html
 from app.documents.pdf import RefusingFetcher
 from app.documents.services import programme_pdf, renderer
 from app.documents.workers import close_pools
@@ -218,3 +222,86 @@ def memory(instance: Path, slug: str) -> dict[str, float]:
         "processes": len(peaks),
         "seconds": seconds,
     }
+
+
+CARD_GUESTS = 300
+BASELINE = Path(__file__).resolve().parent / "baseline"  # the cards as they were
+
+
+def sample_cards(count: int = CARD_GUESTS) -> list[Card]:
+    """Guests as a 9 May has them: Latin and Cyrillic names, some with the other script,
+    long functions and organisations."""
+    names = (
+        ("Nurlan Sarsenbayev", "Нұрлан Сәрсенбаев"),
+        ("Anna de Vries-van der Berg", ""),
+        ("Ion Popescu", ""),
+        ("Алексей Иванович Смирнов", "Aleksej Ivanovitsj Smirnov"),
+    )
+    cards = []
+    for number in range(count):
+        name, other = names[number % len(names)]
+        cards.append(
+            Card(
+                f"{name} {number}",
+                other,
+                "Ambassador Extraordinary and Plenipotentiary",
+                "Embassy of the Republic of Kazakhstan",
+                "",
+            )
+        )
+    return cards
+
+
+def _baseline_pdf(html: str, static: Path) -> tuple[bytes, int]:
+    """The old template's HTML with the old stylesheet, written as Renderer.write does."""
+    fonts = FontConfiguration()
+    fetcher = RefusingFetcher(static)
+    css = CSS(
+        string=(BASELINE / "print.css").read_text(),
+        base_url=(static / "pdf" / "print.css").as_uri(),
+        font_config=fonts,
+        url_fetcher=fetcher,
+    )
+    document = HTML(string=html, base_url=static.as_uri() + "/", url_fetcher=fetcher).render(
+        stylesheets=[css], font_config=fonts
+    )
+    return document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True), len(document.pages)
+
+
+def cards(app: Flask) -> dict[str, dict[str, float]]:
+    """300 place cards and 300 badges: the current template and stylesheet, and a copy
+    of the old ones (benchmarks/baseline/: dotted fold lines and flex boxes), each
+    rendered once in this run; seconds, pages and MB of each."""
+    results: dict[str, dict[str, float]] = {}
+    common = {"lang": "en", "list_name": "Place cards", "title": "Victory Day"}
+    made = sample_cards()
+    with app.test_request_context():
+        pdf = renderer()
+        static = pdf.static_root
+        pdf.render_uncached("<p>warm</p>", title="warm-up", lang="en")  # fonts, stylesheet
+        old_template = app.jinja_env.from_string((BASELINE / "cards.html").read_text())
+        for layout in (CardLayout.TENTS, CardLayout.BADGES):
+            per_sheet = 8 if layout == CardLayout.BADGES else 2
+            started = time.perf_counter()
+            data = pdf.render_uncached(
+                cards_html(made, layout, common), title="Place cards", lang="en"
+            )
+            seconds = time.perf_counter() - started
+            pages = len(pikepdf.open(io.BytesIO(data)).pages)
+            old_html = old_template.render(
+                layout=layout.value,
+                sheets=[made[i : i + per_sheet] for i in range(0, len(made), per_sheet)],
+                **common,
+            )
+            started = time.perf_counter()
+            old, old_pages = _baseline_pdf(old_html, static)
+            old_seconds = time.perf_counter() - started
+            results[layout.value] = {
+                "seconds": seconds,
+                "pages": pages,
+                "mb": len(data) / 1e6,
+                "old_seconds": old_seconds,
+                "old_pages": old_pages,
+                "old_mb": len(old) / 1e6,
+            }
+    return results

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -73,14 +74,14 @@ def raster(pdf: bytes, tmp_path: Path) -> bytes:
     ).stdout
 
 
-def qr_codes(pdf: bytes, tmp_path: Path) -> list[str]:
-    """What a phone reads off the printed page: page 1 drawn at 300 dpi (as a printer
-    prints) by poppler, the codes decoded by zbar (an independent decoder, not the
-    library that drew them)."""
+def qr_codes(pdf: bytes, tmp_path: Path, *, dpi: int = 300) -> list[str]:
+    """What a phone reads off the printed page: page 1 drawn at ``dpi`` (300 as a printer
+    prints; 150 as a cheap office printer or a fax does) by poppler, the codes decoded by
+    zbar (an independent decoder, not the library that drew them)."""
     path = tmp_path / "scan.pdf"
     path.write_bytes(pdf)
     subprocess.run(
-        ["pdftoppm", "-r", "300", "-singlefile", "-png", str(path), str(tmp_path / "scan")],
+        ["pdftoppm", "-r", str(dpi), "-singlefile", "-png", str(path), str(tmp_path / "scan")],
         check=True,
         timeout=60,
     )
@@ -93,3 +94,33 @@ def qr_codes(pdf: bytes, tmp_path: Path) -> list[str]:
     )
     assert found.returncode in (0, 4), found.stderr  # 4: no code on the page
     return found.stdout.split()
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+
+
+def words(pdf: bytes, tmp_path: Path) -> list[tuple[float, float, list[Word]]]:
+    """Each page's width, height and words with their boxes (in points, from the top
+    left), in reading order: pdftotext -bbox."""
+    # Our own PDF read back through poppler, not input from outside.
+    root = ElementTree.fromstring(_run(["pdftotext", "-bbox"], pdf, tmp_path, "-"))  # noqa: S314
+    found = []
+    for page in root.iter("{http://www.w3.org/1999/xhtml}page"):
+        boxes = [
+            Word(
+                (word.text or "").replace("\u200b", ""),
+                float(word.get("xMin", 0)),
+                float(word.get("yMin", 0)),
+                float(word.get("xMax", 0)),
+                float(word.get("yMax", 0)),
+            )
+            for word in page.iter("{http://www.w3.org/1999/xhtml}word")
+        ]
+        found.append((float(page.get("width", 0)), float(page.get("height", 0)), boxes))
+    return found

@@ -10,8 +10,10 @@ expensive part and happen once per letter.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -23,7 +25,6 @@ import pikepdf
 import zxingcpp
 from flask import current_app, render_template
 from flask_babel import gettext as _
-from PIL import Image
 from sqlalchemy.orm import scoped_session
 
 from app.ceremonies.models import Ceremony
@@ -71,11 +72,31 @@ def _rsvp_line(invitation: Invitation) -> str:
     return str(line)
 
 
+def letter_language(invitation: Invitation) -> str:
+    """The language a letter is written in: the invitation's, English for any other."""
+    return invitation.language if invitation.language in ("nl", "en", "ru") else "en"
+
+
+def letter_title(letter: Letter) -> str:
+    """The PDF title of one letter, in its language: the edition and the organisation
+    (a reader's list of open files, or the printer's job list, tells letters apart)."""
+    invitation = letter.invitation
+    lang = letter_language(invitation)
+    with force_locale(lang):
+        return str(
+            _(
+                "Invitation: %(edition)s, %(organisation)s",
+                edition=invitation.ceremony.title(lang),
+                organisation=invitation.organisation.display_name(lang),
+            )
+        )
+
+
 def letter_context(letter: Letter) -> dict[str, Any]:
     """What one letter says, in the invitation's language."""
     invitation = letter.invitation
     ceremony = invitation.ceremony
-    lang = invitation.language if invitation.language in ("nl", "en", "ru") else "en"
+    lang = letter_language(invitation)
     person = invitation.addressee
     start = ceremony.local_start
     role = role_at(person, invitation.organisation, start.date())
@@ -97,6 +118,7 @@ def letter_context(letter: Letter) -> dict[str, Any]:
             "when": date_time_phrase(start, lang),
             "venue": ", ".join(p for p in (ceremony.venue.name, ceremony.venue.address) if p),
             "url": letter.url,
+            "url_pieces": link_pieces(letter.url) if letter.url else [],
             "qr": qr_data_uri(letter.url) if letter.url else None,
             "t": {
                 "foundation": _("Soviet Field of Honour Foundation"),
@@ -115,19 +137,38 @@ def letter_context(letter: Letter) -> dict[str, Any]:
         }
 
 
+def link_pieces(url: str) -> list[str]:
+    """The personal link in the pieces a line may break between: after the scheme, after
+    a dot of the host, after a slash. The token is one piece: a break in it (at one of
+    its hyphens above all) reads as another link, and it fits on any line of the card.
+    Joined, the pieces are the link."""
+    scheme, separator, rest = url.partition("://")
+    pieces = re.findall(r"[^/.]*[/.]|[^/.]+$", rest) if separator else [url]
+    if separator:
+        pieces.insert(0, scheme + separator)
+    return [piece for piece in pieces if piece]
+
+
 def qr_data_uri(url: str) -> str:
     """The personal link as a QR code (error correction M, the standard quiet zone of four
-    modules): a PNG of one pixel a module, which the PDF scales up.
+    modules), drawn as one vector path: sharp at any resolution.
 
-    zxing-cpp encodes in C++ in a tenth of a millisecond; segno, in Python, took a
-    millisecond and a half of every letter's preparation. Pillow writes the PNG.
+    A PNG of one pixel a module, scaled up by the PDF, was smoothed by poppler (and by
+    printers) into grey edges at 150 dpi, where two or three dots make a module, and no
+    longer read. zxing-cpp encodes in C++ in a tenth of a millisecond (segno, in Python,
+    took a millisecond and a half of every letter's preparation).
     """
     code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    modules = code.to_image(scale=1, add_quiet_zones=True)  # grey levels: 0 dark, 255 light
-    image = Image.fromarray(modules).convert("1")
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    svg = code.to_svg(add_quiet_zones=True)
+    # Without a viewBox the drawing keeps its size in CSS pixels instead of filling the box.
+    size = re.search(r'<svg width="(\d+)" height="(\d+)"', svg)
+    if size is None:
+        raise ValueError("zxing-cpp wrote an SVG without a size")
+    width, height = size.groups()
+    svg = svg.replace(
+        size.group(0), f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}"', 1
+    )
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
 def letters_html(letters: Sequence[Letter], layout: str) -> str:
@@ -164,7 +205,9 @@ def render_worker_count() -> int:
 def render_letter(letter: Letter, layout: str = "letter") -> bytes:
     """One letter's PDF, rendered here: a preview must not wait behind a batch."""
     return renderer().render_uncached(
-        letters_html([letter], layout), title="Invitations", lang=letter.invitation.language
+        letters_html([letter], layout),
+        title=letter_title(letter),
+        lang=letter_language(letter.invitation),
     )
 
 
@@ -186,6 +229,61 @@ def chunk_sizes(total: int, workers: int, largest: int) -> list[int]:
     return sizes
 
 
+def subset_tag(program: bytes) -> str:
+    """Six capitals from the font program's digest: the same subset keeps its name, two
+    different subsets get two names."""
+    digest = hashlib.sha256(program).digest()
+    return "".join(chr(ord("A") + byte % 26) for byte in digest[:6])
+
+
+def name_subsets_by_content(
+    holder: pikepdf.Object, seen: set[tuple[int, int]] | None = None
+) -> None:
+    """Rename the font subsets that ``holder`` (a page or form) uses after their content.
+
+    WeasyPrint tags a subset (``AKOGYC+Noto-Serif-LGC``) after the font's description,
+    not after the glyphs in it: every letter's own subset of a face has the same name,
+    and in the printer's PDF sixteen different programs answered to it. A RIP or
+    preflight that caches fonts by name may then draw one letter with another's glyphs.
+    """
+    seen = set() if seen is None else seen
+    resources = holder.get("/Resources")
+    if not isinstance(resources, pikepdf.Dictionary):
+        return
+    for font in (resources.get("/Font") or pikepdf.Dictionary()).values():
+        if font.is_indirect:
+            if font.objgen in seen:
+                continue
+            seen.add(font.objgen)
+        parts = [font, *(font.get("/DescendantFonts") or [])]
+        descriptors = [p.FontDescriptor for p in parts if "/FontDescriptor" in p]
+        programs = [
+            d[key]
+            for d in descriptors
+            for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            if key in d
+        ]
+        if not programs:
+            continue  # not embedded: its name is the installed font's
+        tag = subset_tag(b"".join(bytes(program.read_raw_bytes()) for program in programs))
+        for part in parts:
+            if "/BaseFont" in part:
+                part.BaseFont = pikepdf.Name("/" + _retagged(str(part.BaseFont)[1:], tag))
+        for descriptor in descriptors:
+            descriptor.FontName = pikepdf.Name("/" + _retagged(str(descriptor.FontName)[1:], tag))
+    for xobject in (resources.get("/XObject") or pikepdf.Dictionary()).values():
+        if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
+            if xobject.is_indirect:
+                seen.add(xobject.objgen)
+            name_subsets_by_content(xobject, seen)
+
+
+def _retagged(name: str, tag: str) -> str:
+    """``ABCDEF+Name`` with a new tag (a name without one gets one: it is a subset)."""
+    base = name.split("+", 1)[1] if re.fullmatch(r"[A-Z]{6}\+.+", name) else name
+    return f"{tag}+{base}"
+
+
 class PrinterCopy:
     """The printer's PDF: every letter's pages in the invitations' order, gathered while
     the batch renders.
@@ -196,7 +294,8 @@ class PrinterCopy:
     about a quarter of a megabyte for every PDF it has open, so every ``part`` letters
     go into a part file in ``scratch`` and are let go; ``save`` joins the parts. Untagged:
     the structure trees of the letters do not carry over into one file (each letter's
-    own PDF stays tagged). Each letter keeps its own font subsets.
+    own PDF stays tagged). Each letter keeps its own font subsets, each named after its
+    content (name_subsets_by_content).
     """
 
     def __init__(self, order: Sequence[Path], scratch: Path, part: int = 10) -> None:
@@ -218,6 +317,7 @@ class PrinterCopy:
             for page in source.pages:
                 if "/StructParents" in page.obj:
                     del page.obj["/StructParents"]  # its structure tree stays behind
+                name_subsets_by_content(page.obj)
                 self._pdf.pages.append(page)
             self._sources.append(source)
             self._next += 1
@@ -311,8 +411,10 @@ def render_letters(
             yield Chunk(
                 html=letters_html(part, layout),
                 title="Invitations",
-                lang=part[0].invitation.language,
+                lang=letter_language(part[0].invitation),
                 each=[str(path) for path in each[start : start + size]],
+                titles=[letter_title(letter) for letter in part],
+                langs=[letter_language(letter.invitation) for letter in part],
             )
             start += size
 

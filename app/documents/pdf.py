@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 from collections import OrderedDict
@@ -184,13 +185,29 @@ def renderer_for(static_root: Path, cache_dir: Path | None) -> Renderer:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Some letters as one HTML document (sections anchored letter-0, letter-1, ...) and
-    the file each letter's PDF goes to."""
+    """Some letters as one HTML document (sections anchored letter-0, letter-1, ...), the
+    file each letter's PDF goes to, and each letter's own title and language: a chunk
+    mixes languages, and a screen reader or a printer's preflight reads /Lang and /Title
+    of each letter's PDF, not of its chunk."""
 
     html: str
-    title: str
+    title: str  # of the chunk's layout (and of a letter without its own)
     lang: str
     each: list[str]  # a path per section, in order
+    titles: list[str] = field(default_factory=list)  # per section; empty: ``title``
+    langs: list[str] = field(default_factory=list)  # per section; empty: ``lang``
+
+    def __post_init__(self) -> None:
+        for name in ("titles", "langs"):
+            given = getattr(self, name)
+            if given and len(given) != len(self.each):
+                raise ValueError(f"{len(given)} {name} for {len(self.each)} letters")
+
+    def metadata_of(self, index: int) -> tuple[str, str]:
+        """The title and language of the letter in section ``index``."""
+        title = self.titles[index] if self.titles else self.title
+        lang = self.langs[index] if self.langs else self.lang
+        return title, lang
 
 
 def write_chunk(renderer: Renderer, chunk: Chunk, progress: Callable[[str], None]) -> int:
@@ -212,6 +229,10 @@ def write_chunk(renderer: Renderer, chunk: Chunk, progress: Callable[[str], None
         bounds = [starts[i] for i in range(len(chunk.each))] + [len(document.pages)]
         for index, path in enumerate(chunk.each):
             pages = document.pages[bounds[index] : bounds[index + 1]]
-            write_atomically(Path(path), renderer.write(document.copy(pages)))
+            part = document.copy(pages)
+            # copy() shares the chunk's metadata object: each letter gets its own.
+            part.metadata = copy.copy(document.metadata)
+            part.metadata.title, part.metadata.lang = chunk.metadata_of(index)
+            write_atomically(Path(path), renderer.write(part))
             progress(path)
         return len(document.pages)
