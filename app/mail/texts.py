@@ -36,7 +36,13 @@ PLACEHOLDERS: dict[str, Any] = {
     "deadline": _l("the reply deadline, written out"),
     "rsvp_link": _l("the delegation's personal page (filled in when the message is sent)"),
     "dress": _l("the dress line"),
-    "hosts": _l("the hosts"),
+    "dress_code": _l("the dress code alone, in the message's language"),
+    "hosts": _l("the hosts (their functions), within a sentence"),
+    "hosts_request": _l(
+        "the hosts and the verb that agrees with their number, opening a sentence"
+        ' (e.g. "The Mayor of Leusden and ... request the honour of your presence at")'
+    ),
+    "practical_notes": _l("the edition's practical notes of the day, in the message's language"),
     "reply": _l("the delegation's reply as it stands (accepted or declined, members, wreath)"),
     "practical": _l("practical notes of the day (venue notes, dress)"),
 }
@@ -90,7 +96,7 @@ DEFAULTS: dict[MessageKind, dict[str, Text]] = {
             "Uitnodiging: {ceremony}, {date}",
             """Geachte {addressee},
 
-Namens {hosts} hebben wij de eer u uit te nodigen voor de {ceremony} op {date} om {time}, {venue}.
+{hosts_request} de {ceremony} op {date} om {time}, {venue}.
 
 {dress}
 Wij vragen u vóór {deadline} te antwoorden en de leden van uw delegatie te noemen op uw persoonlijke pagina:
@@ -105,7 +111,7 @@ Stichting Sovjet Ereveld""",
             "Invitation: {ceremony}, {date}",
             """Dear {addressee},
 
-On behalf of {hosts}, we request the honour of your presence at the {ceremony} on {date} at {time}, {venue}.
+{hosts_request} the {ceremony} on {date} at {time}, {venue}.
 
 {dress}
 Please reply before {deadline} and name the members of your delegation on your personal page:
@@ -120,7 +126,7 @@ The Soviet Field of Honour Foundation""",
             "Приглашение: {ceremony}, {date}",
             """{addressee},
 
-Имеем честь пригласить Вас на церемонию «{ceremony}», которая состоится {date} в {time}, {venue}. Приглашающая сторона: {hosts}.
+{hosts_request} церемонию «{ceremony}», которая состоится {date} в {time}, {venue}.
 
 {dress}
 Просим Вас ответить до {deadline} и указать членов Вашей делегации на Вашей персональной странице:
