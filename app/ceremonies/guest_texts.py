@@ -72,7 +72,7 @@ def host_subject(host: HostLike, lang: str) -> str:
     function = text_in(host, "function", lang)
     if function:
         return _with_article(function, lang)
-    return host.name.strip()
+    return (host.name or "").strip()
 
 
 def shown_hosts(hosts: Sequence[HostLike], lang: str) -> list[HostLike]:
@@ -117,7 +117,7 @@ def request_verb(lang: str, count: int) -> str:
 
 def host_signature(host: HostLike, lang: str) -> tuple[str, str]:
     """The host's signature block in ``lang``: name and function (either may be "")."""
-    return host.name.strip(), text_in(host, "function", lang)
+    return (host.name or "").strip(), text_in(host, "function", lang)
 
 
 def hosts_from_templates(templates: Sequence[HostTemplate]) -> list[Host]:
