@@ -199,7 +199,8 @@ def test_hosts_dress_and_notes_are_edited_side_by_side_and_bad_input_keeps_what_
     page = client.get(url).text
     # The series' hosts came with the edition, each language in its own field.
     assert 'value="мэр Лёйсдена"' in page
-    assert 'name="dress_code_nl"' in page and 'name="dress_code_ru"' in page
+    assert 'name="dress_code_nl"' in page
+    assert 'name="dress_code_ru"' in page
     data = {
         "rsvp_deadline": "",
         "hosts-0-name": "A. Smits",
