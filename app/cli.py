@@ -90,7 +90,11 @@ def edition_json(ceremony: Ceremony) -> dict[str, Any]:
                     "en": entry.item.text_en,
                     "ru": entry.item.text_ru,
                 },
-                "performer": entry.item.performer,
+                "performer": {
+                    "nl": entry.item.performer_nl,
+                    "en": entry.item.performer_en,
+                    "ru": entry.item.performer_ru,
+                },
                 "printable": entry.item.printable,
             }
             for entry in timetable(ceremony)

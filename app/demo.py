@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.auth.models import Role, User
+from app.ceremonies.guest_texts import hosts_from_templates
 from app.ceremonies.models import Ceremony
 from app.contacts.models import (
     AppointmentRole,
@@ -1011,6 +1012,19 @@ def demo_approver(session: DbSession) -> User | None:
     return next(iter(admins), None)
 
 
+# The dress line of the demo's 9 May, in each language (not "Lounge suit": a dark suit).
+DEMO_DRESS = {"nl": "Donker kostuum", "en": "Dark suit", "ru": "Тёмный костюм"}
+
+
+def _guest_texts(ceremony: Ceremony) -> None:
+    """The series' hosts and the dress line, where staff have set none."""
+    if not ceremony.hosts and ceremony.series is not None:
+        ceremony.hosts = hosts_from_templates(ceremony.series.default_hosts or [])
+    if not any(getattr(ceremony, f"dress_code_{lang}") for lang in DEMO_DRESS):
+        for lang, dress in DEMO_DRESS.items():
+            setattr(ceremony, f"dress_code_{lang}", dress)
+
+
 def load_demo_contacts(session: DbSession, *, today: date | None = None) -> DemoResult:
     """Fictional contacts, and invitations to next year's 9 May edition (this year's too
     while it is ahead); idempotent. Flushes, never commits.
@@ -1027,9 +1041,11 @@ def load_demo_contacts(session: DbSession, *, today: date | None = None) -> Demo
     loader.contacts()
     this_year = loader.edition(today.year)
     if this_year is not None and this_year.local_start.date() > today:
+        _guest_texts(this_year)
         loader.this_year(this_year)
     next_year = loader.edition(today.year + 1)
     if next_year is not None:
+        _guest_texts(next_year)
         loader.next_year(next_year)
     session.flush()
     return loader.result

@@ -110,7 +110,9 @@ def mail_edition(edition: Callable[..., Ceremony]) -> Ceremony:
     """Next year's 9 May, published, with a reply deadline and a dress line."""
     made = edition("9-mei", local_today().year + 1, status=CeremonyStatus.PUBLISHED)
     made.rsvp_deadline = date(made.year, 4, 25)
-    made.dress_code = "Dark suit, decorations"
+    made.dress_code_nl = "Donker kostuum, onderscheidingen"
+    made.dress_code_en = "Dark suit, decorations"
+    made.dress_code_ru = "Тёмный костюм, награды"
     db.session.commit()
     return made
 

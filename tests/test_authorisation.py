@@ -72,7 +72,7 @@ def build_world(edition: Callable[..., Ceremony]) -> World:
     assert koedriest is not None
     # The edition's programme differs from its series' default, so saving it as the
     # default is a visible change.
-    ceremony.items[-1].performer = "Harmonie Amersfoort"
+    ceremony.items[-1].performer_nl = "Harmonie Amersfoort"
     target = create_user(db.session, "target@example.org", PASSWORD, Role.VIEWER)
     db.session.commit()
     invitation_id, uninvited_organisation_id = invitation_world(ceremony)
@@ -924,8 +924,8 @@ MATRIX.update(
             post=EDIT_POST,
             data=lambda w: {
                 "rsvp_deadline": "2026-04-20",
-                "cohosts": "The Mayor of Leusden and the Foundation",
-                "dress_code": "",
+                "hosts-0-function_en": "Mayor of Leusden",
+                "dress_code_en": "",
                 "reminder_days": "7",
                 "practical_days": "3",
                 "version": str(w.version),

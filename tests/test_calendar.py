@@ -148,7 +148,17 @@ def test_hostile_text_comes_back_as_typed(client: FlaskClient, seeded: None) -> 
     add_item(
         ceremony,
         ProgrammeItemData(
-            ItemKind.SPEECH, None, None, 5, 'Dr. "Ivanov", \\;', HOSTILE, "", "", True
+            ItemKind.SPEECH,
+            None,
+            None,
+            5,
+            'Dr. "Ivanov", \\;',
+            'Dr. "Ivanov", \\;',
+            'Dr. "Ivanov", \\;',
+            HOSTILE,
+            "",
+            "",
+            True,
         ),
     )
     venue_row = ceremony.venue

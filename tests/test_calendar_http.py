@@ -129,7 +129,9 @@ def test_programme_times_name_the_zone_and_follow_a_moved_start(
     ceremony = one_off(date(YEAR, 5, 20), time(10, 0), "Moved")
     add_item(
         ceremony,
-        ProgrammeItemData(ItemKind.SPEECH, time(10, 15), None, 10, "", "Toespraak", "", "", True),
+        ProgrammeItemData(
+            ItemKind.SPEECH, time(10, 15), None, 10, "", "", "", "Toespraak", "", "", True
+        ),
     )
     db.session.commit()
     described = next(
@@ -139,7 +141,9 @@ def test_programme_times_name_the_zone_and_follow_a_moved_start(
     )
     assert "10:15–10:25 (CEST) Toespraak" in described
     winter = one_off(date(YEAR, 12, 20), time(10, 0), "Winter")
-    add_item(winter, ProgrammeItemData(ItemKind.SPEECH, None, 5, 0, "", "Groet", "", "", True))
+    add_item(
+        winter, ProgrammeItemData(ItemKind.SPEECH, None, 5, 0, "", "", "", "Groet", "", "", True)
+    )
     db.session.commit()
 
     ceremony = edition(ceremony.slug)

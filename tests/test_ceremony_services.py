@@ -180,7 +180,17 @@ def test_copy_to_next_year(app: Flask, edition: Callable[..., Ceremony]) -> None
     add_item(
         source,
         ProgrammeItemData(
-            ItemKind.POEM, None, None, 3, "Pupil", "Gedicht", "Poem", "Стихотворение", True
+            ItemKind.POEM,
+            None,
+            None,
+            3,
+            "Pupil",
+            "Pupil",
+            "Pupil",
+            "Gedicht",
+            "Poem",
+            "Стихотворение",
+            True,
         ),
     )
     set_status(source, CeremonyStatus.PUBLISHED)
@@ -263,13 +273,15 @@ def test_an_item_with_a_clock_time_goes_to_its_place(
     app: Flask, edition: Callable[..., Ceremony]
 ) -> None:
     ceremony = edition("4-mei", 2026)
-    poem = ProgrammeItemData(ItemKind.POEM, time(19, 52), None, 3, "", "Gedicht", "", "", True)
+    poem = ProgrammeItemData(
+        ItemKind.POEM, time(19, 52), None, 3, "", "", "", "Gedicht", "", "", True
+    )
     add_item(ceremony, poem)
     db.session.commit()
     db.session.expire_all()
     kinds = [i.kind for i in ceremony.items]
     assert kinds.index(ItemKind.POEM) == kinds.index(ItemKind.BELLS) - 1
     assert [i.position for i in ceremony.items] == list(range(len(kinds)))
-    loose = ProgrammeItemData(ItemKind.MUSIC, None, None, 3, "", "Muziek", "", "", True)
+    loose = ProgrammeItemData(ItemKind.MUSIC, None, None, 3, "", "", "", "Muziek", "", "", True)
     add_item(ceremony, loose)
     assert ceremony.items[-1].kind == ItemKind.MUSIC  # no clock time: at the end

@@ -35,7 +35,9 @@ def test_default_programmes_are_clean(edition: Callable[..., Ceremony], slug: st
 
 def test_timetable_follows_clock_offset_and_sequence(edition: Callable[..., Ceremony]) -> None:
     ceremony = edition("9-mei", 2026)
-    add_item(ceremony, ProgrammeItemData(ItemKind.MUSIC, None, 80, 5, "", "", "Music", "", True))
+    add_item(
+        ceremony, ProgrammeItemData(ItemKind.MUSIC, None, 80, 5, "", "", "", "", "Music", "", True)
+    )
     timed = timetable(ceremony)
     assert timed[0].starts == datetime(2026, 5, 9, 10, 30, tzinfo=AMS)  # clock time
     assert timed[2].starts == timed[1].ends  # follows the item before

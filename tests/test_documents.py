@@ -93,7 +93,10 @@ def test_fonts_are_embedded_and_cover_kazakh(
     client: FlaskClient, published: Ceremony, tmp_path: Path
 ) -> None:
     add_item(
-        published, ProgrammeItemData(ItemKind.SPEECH, None, None, 5, KAZAKH, "", "", KAZAKH, True)
+        published,
+        ProgrammeItemData(
+            ItemKind.SPEECH, None, None, 5, KAZAKH, KAZAKH, KAZAKH, "", "", KAZAKH, True
+        ),
     )
     db.session.commit()
     pdf = client.get(f"/ceremonies/{published.slug}/programme.pdf?lang=ru").data
@@ -126,7 +129,19 @@ def test_hostile_text_prints_as_text(
 ) -> None:
     add_item(
         published,
-        ProgrammeItemData(ItemKind.SPEECH, None, None, 5, HOSTILE, HOSTILE, HOSTILE, HOSTILE, True),
+        ProgrammeItemData(
+            ItemKind.SPEECH,
+            None,
+            None,
+            5,
+            HOSTILE,
+            HOSTILE,
+            HOSTILE,
+            HOSTILE,
+            HOSTILE,
+            HOSTILE,
+            True,
+        ),
     )
     published.venue.notes = HOSTILE
     db.session.commit()

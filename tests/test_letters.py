@@ -25,7 +25,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from app.audit.models import AuditEntry
 from app.auth.models import Role, User
-from app.ceremonies.models import Ceremony
+from app.ceremonies.models import Ceremony, Host
 from app.contacts.models import (
     Appointment,
     AppointmentRole,
@@ -47,8 +47,21 @@ AMS = ZoneInfo("Europe/Amsterdam")
 @pytest.fixture
 def invited(edition: Callable[..., Ceremony]) -> list[Invitation]:
     ceremony = edition("9-mei", 2031)
-    ceremony.cohosts = "De burgemeester van Leusden en de Stichting Sovjet Ereveld"
-    ceremony.dress_code = "Tenue de ville"
+    ceremony.hosts = [
+        Host(
+            name="A. Smits",
+            function_nl="burgemeester van Leusden",
+            function_en="Mayor of Leusden",
+            function_ru="мэр Лёйсдена",
+        ),
+        Host(
+            function_nl="directeur van de Stichting Sovjet Ereveld",
+            function_en="Director of the Soviet Field of Honour Foundation",
+            function_ru="директор Фонда «Советское военное кладбище»",
+        ),
+    ]
+    ceremony.dress_code_nl = "Donker kostuum"
+    ceremony.dress_code_ru = "Тёмный костюм"
     kazakhstan = Organisation(
         name="Embassy of the Republic of Kazakhstan",
         name_ru="Посольство Республики Казахстан",
@@ -121,7 +134,8 @@ def test_preview_letter_in_the_invitations_language(
         "86-я годовщина",
         "9 мая 2031",
         "11:00",
-        "Tenue de ville",
+        "Мэр Лёйсдена и директор Фонда «Советское военное кладбище» имеют честь",
+        "Тёмный костюм",
         "25 апреля 2031",
     ):
         assert words in text, words

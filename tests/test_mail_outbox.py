@@ -16,7 +16,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from app.audit.models import AuditEntry
 from app.auth.models import Role
-from app.ceremonies.models import Ceremony, CeremonyStatus
+from app.ceremonies.models import Ceremony, CeremonyStatus, Host
 from app.ceremonies.services import copy_to_year
 from app.contacts.models import Person
 from app.extensions import db
@@ -216,8 +216,10 @@ def test_drafts_tell_the_edition_as_it_is_when_they_are_read(
     assert client.get(url).status_code == 200
     data = {
         "rsvp_deadline": f"{YEAR}-04-20",
-        "cohosts": "The Mayor of Leusden and the Foundation",
-        "dress_code": "Lounge suit",
+        "hosts-0-name": "A. Smits",
+        "hosts-0-function_en": "Mayor of Leusden",
+        "hosts-1-function_en": "Director of the Soviet Field of Honour Foundation",
+        "dress_code_en": "Dark suit",
         "reminder_days": "5",
         "practical_days": "",
         "version": str(ceremony.version),
@@ -229,8 +231,11 @@ def test_drafts_tell_the_edition_as_it_is_when_they_are_read(
     assert saved.status_code == 302
     one, two = messages()
     shown = client.get(f"/staff/mail/{one.id}").text
-    assert "The Mayor of Leusden and the Foundation" in shown
-    assert "Lounge suit" in shown
+    assert (
+        "The Mayor of Leusden and the Director of the Soviet Field of Honour Foundation"
+        " request the honour of your presence at" in shown
+    )
+    assert "Dark suit" in shown
     assert "25 April" in shown  # British; the invitation's own deadline wins over the edition's
     assert "Written by hand: [" in client.get(f"/staff/mail/{two.id}").text
     db.session.rollback()
@@ -336,14 +341,16 @@ def test_a_copy_to_next_year_keeps_the_reminder_days_and_the_deadlines_distance(
     ceremony: Ceremony,
 ) -> None:
     ceremony.reminder_days, ceremony.practical_days = 10, 2
-    ceremony.cohosts = "The Mayor of Leusden"
+    ceremony.hosts = [Host(name="A. Smits", function_en="Mayor of Leusden")]
+    ceremony.dress_code_ru = "Тёмный костюм"
     db.session.commit()
     copy = copy_to_year(db.session, ceremony, YEAR + 1)
-    assert (copy.reminder_days, copy.practical_days, copy.cohosts) == (
+    assert (copy.reminder_days, copy.practical_days, copy.dress_code_ru) == (
         10,
         2,
-        "The Mayor of Leusden",
+        "Тёмный костюм",
     )
+    assert [(h.name, h.function_en) for h in copy.hosts] == [("A. Smits", "Mayor of Leusden")]
     assert copy.rsvp_deadline is not None
     assert (copy.local_start.date() - copy.rsvp_deadline) == (
         ceremony.local_start.date() - date(YEAR, 4, 25)

@@ -47,6 +47,7 @@ def long_programme(edition: Callable[..., Ceremony]) -> Ceremony:
     ceremony.items.clear()
     for number in range(40):
         minutes = 9 * 60 + 3 * number
+        performer = f"P{number:02d} Performer" if number % 3 == 0 else ""
         add_item(
             ceremony,
             ProgrammeItemData(
@@ -54,7 +55,9 @@ def long_programme(edition: Callable[..., Ceremony]) -> Ceremony:
                 time(minutes // 60, minutes % 60),
                 None,
                 2,
-                f"P{number:02d} Performer" if number % 3 == 0 else "",
+                performer,
+                performer,
+                performer,
                 long_text(number, "nl"),
                 long_text(number, "en"),
                 long_text(number, "ru"),
@@ -85,7 +88,7 @@ def test_no_item_is_split_over_pages(
     assert len(pages) > (8 if paper == "a5" else 4)  # enough page breaks to be a test
     langs = language.split("-")
     for entry in timetable(long_programme):
-        number = int(entry.item.performer[1:3]) if entry.item.performer else None
+        number = int(entry.item.performer_nl[1:3]) if entry.item.performer_nl else None
         mark = entry.item.text_nl[:3]
         [page] = page_of(pages, f"{mark}{langs[0]}")
         # The time starts the line of its text's first words...
@@ -248,9 +251,7 @@ def test_nothing_internal_prints(
     ceremony.notes = INTERNAL
     add_item(
         ceremony,
-        ProgrammeItemData(
-            ItemKind.RECEPTION, None, None, 5, INTERNAL, INTERNAL, INTERNAL, INTERNAL, False
-        ),
+        ProgrammeItemData(ItemKind.RECEPTION, None, None, 5, *(INTERNAL,) * 6, printable=False),
     )
     db.session.commit()
     for language in ("nl", "en", "ru", "nl-en-ru"):
@@ -349,7 +350,7 @@ def test_the_notes_heading_keeps_with_its_text(
         add_item(
             ceremony,
             ProgrammeItemData(
-                ItemKind.MUSIC, None, None, 1, "", long_text(extra, "nl"), "", "", True
+                ItemKind.MUSIC, None, None, 1, "", "", "", long_text(extra, "nl"), "", "", True
             ),
         )
         db.session.commit()

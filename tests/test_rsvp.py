@@ -119,8 +119,13 @@ def ceremony(edition: Callable[..., Ceremony]) -> Ceremony:
             printable=False,
         )
     )
-    made.venue.notes = "Parking at the Dodeweg car park; wheelchair access at the side gate."
-    made.dress_code = "Dark suit, decorations"
+    made.venue.notes = "INTERNAL VENUE NOTE"
+    made.venue.access_notes_en = (
+        "Parking at the Dodeweg car park; wheelchair access at the side gate."
+    )
+    made.venue.access_notes_ru = "Парковка на стоянке у Dodeweg; вход для колясок у боковых ворот."
+    made.dress_code_en = "Dark suit, decorations"
+    made.dress_code_ru = "Тёмный костюм, награды"
     db.session.commit()
     return made
 
@@ -241,8 +246,11 @@ def test_the_page_speaks_the_invitations_language(
     assert "Посольство Республики Казахстан" in page
     assert "господин Марат Абенов" in page  # the mention, in the nominative
     assert html.escape(ceremony.venue.name) in page
-    assert "Dodeweg car park" in page  # parking and access
-    assert "Dark suit" in page
+    assert "Парковка на стоянке у Dodeweg" in page  # parking and access, in Russian
+    assert "Тёмный костюм, награды" in page
+    assert "Dark suit" not in page
+    assert "car park" not in page
+    assert "INTERNAL VENUE NOTE" not in page
     assert "10:30" in page  # the assembly: arrival of guests
     assert "Прибытие гостей" in page
     assert INTERNAL not in page
@@ -790,6 +798,7 @@ def test_the_personal_feed_has_the_practical_details_and_no_secrets(
     assert "Dress: Dark suit, decorations" in description
     assert INTERNAL not in description
     assert "INTERNAL NOTE" not in description
+    assert "Тёмный" not in description
     assert str(event["SUMMARY"]) == "Victory Day and Day of Memory"
     text = body.decode()
     assert linked.token not in text

@@ -28,6 +28,7 @@ from app.auth.models import User
 from app.calendar import ics
 from app.calendar.models import CalendarState, StaffFeedLink
 from app.calendar.timezones import vtimezone
+from app.ceremonies.guest_texts import text_in
 from app.ceremonies.models import Ceremony, CeremonySeries, CeremonyStatus, ProgrammeItem, Venue
 from app.ceremonies.timing import ItemLike, timetable
 from app.extensions import DbSession
@@ -242,7 +243,9 @@ ITEM_COLUMNS = (
     ProgrammeItem.start_time,
     ProgrammeItem.offset_minutes,
     ProgrammeItem.duration_minutes,
-    ProgrammeItem.performer,
+    ProgrammeItem.performer_nl,
+    ProgrammeItem.performer_en,
+    ProgrammeItem.performer_ru,
     ProgrammeItem.text_nl,
     ProgrammeItem.text_en,
     ProgrammeItem.text_ru,
@@ -335,8 +338,9 @@ def describe(
         # zone, but a description is plain text that no client converts.
         when += f" ({entry.starts.tzname()})"
         text = pick(entry.item, "text", lang)
-        if entry.item.performer:
-            text += f" ({entry.item.performer})"
+        performer = text_in(entry.item, "performer", lang)
+        if performer:
+            text += f" ({performer})"
         lines.append(f"{when} {text}")
     if private and ceremony.notes:
         lines += ["", ceremony.notes]

@@ -123,7 +123,9 @@ class ProgrammeItemForm(FlaskForm):
     duration_minutes = IntegerField(
         _l("Duration (minutes)"), [InputRequired(), NumberRange(min=0, max=1440)], default=0
     )
-    performer = TextField(_l("Performer"), [Optional(), Length(max=200)])
+    performer_nl = TextField(_l("Performer (Dutch)"), [Optional(), Length(max=200)])
+    performer_en = TextField(_l("Performer (English)"), [Optional(), Length(max=200)])
+    performer_ru = TextField(_l("Performer (Russian)"), [Optional(), Length(max=200)])
     # No Optional(): it would stop the chain before validate_text_nl when this is empty.
     text_nl = TextField(_l("Text (Dutch)"), [Length(max=500)])
     text_en = TextField(_l("Text (English)"), [Optional(), Length(max=500)])
@@ -173,7 +175,18 @@ class VenueForm(FlaskForm):
     timezone = TextField(
         _l("Time zone"), [DataRequired(), Length(max=64)], default="Europe/Amsterdam"
     )
-    notes = LongTextField(_l("Notes (parking, access)"), [Optional(), Length(max=5000)])
+    notes = LongTextField(
+        _l("Internal notes (never shown to guests)"), [Optional(), Length(max=5000)]
+    )
+    access_notes_nl = LongTextField(
+        _l("Access and parking for guests (Dutch)"), [Optional(), Length(max=1000)]
+    )
+    access_notes_en = LongTextField(
+        _l("Access and parking for guests (English)"), [Optional(), Length(max=1000)]
+    )
+    access_notes_ru = LongTextField(
+        _l("Access and parking for guests (Russian)"), [Optional(), Length(max=1000)]
+    )
 
     def validate_timezone(self, field: TextField) -> None:
         if field.data not in available_timezones():

@@ -46,18 +46,33 @@ class ItemKind(StrEnum):
     OTHER = "other"
 
 
-class ItemTemplate(TypedDict):
-    """One item of a series' default programme, as stored in its JSON column."""
+class ItemTemplate(TypedDict, total=False):
+    """One item of a series' default programme, as stored in its JSON column.
+
+    Defaults saved before the per-language performer hold one ``performer`` (a name).
+    """
 
     kind: str
     start_time: str | None  # "HH:MM" wall clock in the venue's zone
     offset_minutes: int | None
     duration_minutes: int
     performer: str
+    performer_nl: str
+    performer_en: str
+    performer_ru: str
     text_nl: str
     text_en: str
     text_ru: str
     printable: bool
+
+
+class HostTemplate(TypedDict):
+    """One host of a series' default hosts, as stored in its JSON column."""
+
+    name: str
+    function_nl: str
+    function_en: str
+    function_ru: str
 
 
 class Venue(Base):
@@ -71,7 +86,12 @@ class Venue(Base):
     latitude: Mapped[float | None] = mapped_column(sa.Float)
     longitude: Mapped[float | None] = mapped_column(sa.Float)
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Amsterdam")
+    # Internal to staff: never shown to guests.
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # What guests read about getting there: access and parking, per language.
+    access_notes_nl: Mapped[str] = mapped_column(sa.String(1000), default="")
+    access_notes_en: Mapped[str] = mapped_column(sa.String(1000), default="")
+    access_notes_ru: Mapped[str] = mapped_column(sa.String(1000), default="")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -104,6 +124,8 @@ class CeremonySeries(Base):
     )
     public: Mapped[bool] = mapped_column(default=True)
     default_programme: Mapped[list[ItemTemplate]] = mapped_column(sa.JSON, default=list)
+    # Copied into each new edition (HostTemplate dicts, in order).
+    default_hosts: Mapped[list[HostTemplate]] = mapped_column(sa.JSON, default=list)
     # The wreath order's default groups (app.wreaths.models.WreathGroupTemplate dicts).
     default_wreath_groups: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     # Days before the ceremony: the RSVP deadline's default for new editions.
@@ -159,10 +181,14 @@ class Ceremony(Base):
     base_year: Mapped[int | None] = mapped_column(sa.SmallInteger)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     # For invitations: the reply deadline (before the ceremony and the print deadline),
-    # the hosts named on letters, and the dress line.
+    # the dress line and the practical notes of the day, per language; the hosts are rows.
     rsvp_deadline: Mapped[date | None] = mapped_column(sa.Date)
-    cohosts: Mapped[str] = mapped_column(sa.String(500), default="")
-    dress_code: Mapped[str] = mapped_column(sa.String(200), default="")
+    dress_code_nl: Mapped[str] = mapped_column(sa.String(200), default="")
+    dress_code_en: Mapped[str] = mapped_column(sa.String(200), default="")
+    dress_code_ru: Mapped[str] = mapped_column(sa.String(200), default="")
+    practical_notes_nl: Mapped[str] = mapped_column(sa.String(1000), default="")
+    practical_notes_en: Mapped[str] = mapped_column(sa.String(1000), default="")
+    practical_notes_ru: Mapped[str] = mapped_column(sa.String(1000), default="")
     # Reminders, relative to the edition so that a copy to next year keeps them (None:
     # none): to those who have not replied, days before the RSVP deadline; the practical
     # note to accepted delegations, days before the ceremony.
@@ -190,6 +216,11 @@ class Ceremony(Base):
         back_populates="ceremony",
         cascade="all, delete-orphan",
         order_by="(ProgrammeItem.position, ProgrammeItem.id)",
+    )
+    hosts: Mapped[list[Host]] = relationship(
+        back_populates="ceremony",
+        cascade="all, delete-orphan",
+        order_by="(Host.position, Host.id)",
     )
 
     __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
@@ -250,7 +281,9 @@ class ProgrammeItem(Base):
     start_time: Mapped[time | None] = mapped_column(sa.Time)
     offset_minutes: Mapped[int | None]
     duration_minutes: Mapped[int] = mapped_column(default=0)
-    performer: Mapped[str] = mapped_column(sa.String(200), default="")
+    performer_nl: Mapped[str] = mapped_column(sa.String(200), default="")
+    performer_en: Mapped[str] = mapped_column(sa.String(200), default="")
+    performer_ru: Mapped[str] = mapped_column(sa.String(200), default="")
     text_nl: Mapped[str] = mapped_column(sa.String(500), default="")
     text_en: Mapped[str] = mapped_column(sa.String(500), default="")
     text_ru: Mapped[str] = mapped_column(sa.String(500), default="")
@@ -272,9 +305,38 @@ class ProgrammeItem(Base):
             start_time=self.start_time.strftime("%H:%M") if self.start_time else None,
             offset_minutes=self.offset_minutes,
             duration_minutes=self.duration_minutes,
-            performer=self.performer,
+            performer_nl=self.performer_nl,
+            performer_en=self.performer_en,
+            performer_ru=self.performer_ru,
             text_nl=self.text_nl,
             text_en=self.text_en,
             text_ru=self.text_ru,
             printable=self.printable,
+        )
+
+
+class Host(Base):
+    """One host of an edition, named on its letters and emails: a name (any script, the
+    same in every language) and a function per language, in the order they sign."""
+
+    __tablename__ = "ceremony_host"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ceremony_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ceremony.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    function_nl: Mapped[str] = mapped_column(sa.String(300), default="")
+    function_en: Mapped[str] = mapped_column(sa.String(300), default="")
+    function_ru: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    ceremony: Mapped[Ceremony] = relationship(back_populates="hosts")
+
+    def as_template(self) -> HostTemplate:
+        return HostTemplate(
+            name=self.name,
+            function_nl=self.function_nl,
+            function_en=self.function_en,
+            function_ru=self.function_ru,
         )

@@ -11,7 +11,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.ceremonies.models import CeremonySeries, ItemTemplate, OrganiserRole, Venue
+from app.ceremonies.models import (
+    CeremonySeries,
+    HostTemplate,
+    ItemTemplate,
+    OrganiserRole,
+    Venue,
+)
 from app.extensions import DbSession
 
 FIELD = "Sovjet Ereveld"
@@ -25,6 +31,9 @@ VENUES: list[dict[str, Any]] = [
         "latitude": 52.1295,
         "longitude": 5.3757,
         "notes": "Beside the Rusthof cemetery, Amersfoort. Parking at Rusthof.",
+        "access_notes_nl": "Naast begraafplaats Rusthof, Amersfoort. Parkeren bij Rusthof.",
+        "access_notes_en": "Beside the Rusthof cemetery, Amersfoort. Parking at Rusthof.",
+        "access_notes_ru": "Рядом с кладбищем Рустхоф, Амерсфорт. Парковка у кладбища Рустхоф.",
     },
     {
         "name": KOEDRIEST,
@@ -33,6 +42,12 @@ VENUES: list[dict[str, Any]] = [
         "longitude": 5.3728,
         "notes": "Coordinates approximate: verify. Past Kamp Amersfoort, on foot from the "
         "car park at Loes van Overeemlaan 19.",
+        "access_notes_nl": "Voorbij Kamp Amersfoort, te voet vanaf de parkeerplaats aan de "
+        "Loes van Overeemlaan 19.",
+        "access_notes_en": "Past Camp Amersfoort, on foot from the car park at "
+        "Loes van Overeemlaan 19.",
+        "access_notes_ru": "За бывшим лагерем Амерсфорт, пешком от парковки по адресу "
+        "Loes van Overeemlaan 19.",
     },
     {
         "name": CAMP,
@@ -41,6 +56,9 @@ VENUES: list[dict[str, Any]] = [
         "longitude": 5.3780,
         "notes": "Coordinates approximate: verify. Start of the silent march on 4 May; "
         "breakfast after the Koedriest commemoration.",
+        "access_notes_nl": "Parkeren aan de Loes van Overeemlaan 19.",
+        "access_notes_en": "Parking at Loes van Overeemlaan 19.",
+        "access_notes_ru": "Парковка по адресу Loes van Overeemlaan 19.",
     },
     {
         "name": "Sovjet Ereveld Experience",
@@ -60,22 +78,49 @@ def item(
     *,
     at: str | None = None,
     minutes: int = 0,
-    performer: str = "",
+    performer: tuple[str, str, str] = ("", "", ""),
     printable: bool = True,
 ) -> ItemTemplate:
-    """A default-programme entry; without ``at`` it follows the item before."""
+    """A default-programme entry; without ``at`` it follows the item before.
+    ``performer`` is (nl, en, ru)."""
     return ItemTemplate(
         kind=kind,
         start_time=at,
         offset_minutes=None,
         duration_minutes=minutes,
-        performer=performer,
+        performer_nl=performer[0],
+        performer_en=performer[1],
+        performer_ru=performer[2],
         text_nl=nl,
         text_en=en,
         text_ru=ru,
         printable=printable,
     )
 
+
+# The foundation as a performer, and as a host, in nl, en and ru.
+FOUNDATION = (
+    "Stichting Sovjet Ereveld",
+    "Soviet Field of Honour Foundation",
+    "Фонд «Советское военное кладбище»",
+)
+
+# Who invites to the diplomatic ceremony of 9 May (DOMAIN.md: letters are co-signed by
+# the mayor of Leusden and the foundation's director). Names are left to staff.
+HOSTS_9_MAY: list[HostTemplate] = [
+    HostTemplate(
+        name="",
+        function_nl="burgemeester van Leusden",
+        function_en="Mayor of Leusden",
+        function_ru="мэр Лёйсдена",
+    ),
+    HostTemplate(
+        name="",
+        function_nl="directeur van de Stichting Sovjet Ereveld",
+        function_en="Director of the Soviet Field of Honour Foundation",
+        function_ru="директор Фонда «Советское военное кладбище»",
+    ),
+]
 
 SERIES: list[dict[str, Any]] = [
     {
@@ -105,7 +150,7 @@ SERIES: list[dict[str, Any]] = [
                 "Приветствие",
                 at="06:30",
                 minutes=5,
-                performer="Stichting Sovjet Ereveld",
+                performer=FOUNDATION,
             ),
             item(
                 "speech",
@@ -266,6 +311,7 @@ SERIES: list[dict[str, Any]] = [
         "duration_minutes": 90,
         "venue": FIELD,
         "base_year": 1945,
+        "hosts": HOSTS_9_MAY,
         "programme": [
             item(
                 "assembly",
@@ -282,7 +328,7 @@ SERIES: list[dict[str, Any]] = [
                 "Приветственное слово",
                 at="11:00",
                 minutes=5,
-                performer="Stichting Sovjet Ereveld",
+                performer=FOUNDATION,
             ),
             item(
                 "speech", "Toespraak burgemeester", "Address by the mayor", "Речь мэра", minutes=10
@@ -351,11 +397,12 @@ def seed(session: DbSession) -> tuple[int, int]:
     for spec in SERIES:
         if spec["slug"] in existing:
             continue
-        fields = {k: v for k, v in spec.items() if k not in ("venue", "programme")}
+        fields = {k: v for k, v in spec.items() if k not in ("venue", "programme", "hosts")}
         series = CeremonySeries(
             **fields,
             venue=venues.get(spec["venue"]),
             default_programme=list(spec["programme"]),
+            default_hosts=list(spec.get("hosts", [])),
             active=True,
             public=True,
         )

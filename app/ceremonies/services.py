@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import object_session, selectinload
 
 from app.ceremonies.errors import CeremonyError, EditConflict
+from app.ceremonies.guest_texts import LANGUAGES, hosts_from_templates
 from app.ceremonies.models import (
     Ceremony,
     CeremonySeries,
@@ -273,6 +274,7 @@ def create_from_series(
         base_year=series.base_year,
     )
     ceremony = create_ceremony(session, data, series=series, status=status)
+    ceremony.hosts = hosts_from_templates(series.default_hosts or [])
     for position, template in enumerate(series.default_programme):
         ceremony.items.append(item_from_template(template, position))
     session.flush()
@@ -304,8 +306,7 @@ def copy_to_year(session: DbSession, source: Ceremony, year: int) -> Ceremony:
     )
     ceremony = create_ceremony(session, data, series=source.series, slug=edition_slug(year, base))
     # What the invitations say carries over; the deadline keeps its distance to the day.
-    ceremony.cohosts = source.cohosts
-    ceremony.dress_code = source.dress_code
+    copy_guest_texts(source, ceremony)
     ceremony.reminder_days = source.reminder_days
     ceremony.practical_days = source.practical_days
     if source.rsvp_deadline is not None:
@@ -389,11 +390,21 @@ class ProgrammeItemData:
     start_time: time | None
     offset_minutes: int | None
     duration_minutes: int
-    performer: str
+    performer_nl: str
+    performer_en: str
+    performer_ru: str
     text_nl: str
     text_en: str
     text_ru: str
     printable: bool
+
+
+def copy_guest_texts(source: Ceremony, target: Ceremony) -> None:
+    """The hosts, dress and practical notes of ``source``, in every language."""
+    target.hosts = hosts_from_templates([host.as_template() for host in source.hosts])
+    for lang in LANGUAGES:
+        for field in ("dress_code", "practical_notes"):
+            setattr(target, f"{field}_{lang}", getattr(source, f"{field}_{lang}"))
 
 
 def item_from_template(template: ItemTemplate, position: int) -> ProgrammeItem:
@@ -404,7 +415,10 @@ def item_from_template(template: ItemTemplate, position: int) -> ProgrammeItem:
         start_time=time.fromisoformat(start) if start else None,
         offset_minutes=template.get("offset_minutes"),
         duration_minutes=template.get("duration_minutes", 0),
-        performer=template.get("performer", ""),
+        # A default saved before performers were per language holds one name.
+        performer_nl=template.get("performer_nl", template.get("performer", "")),
+        performer_en=template.get("performer_en", template.get("performer", "")),
+        performer_ru=template.get("performer_ru", template.get("performer", "")),
         text_nl=template.get("text_nl", ""),
         text_en=template.get("text_en", ""),
         text_ru=template.get("text_ru", ""),
@@ -427,7 +441,9 @@ def _apply(item: ProgrammeItem, data: ProgrammeItemData) -> None:
     item.start_time = data.start_time
     item.offset_minutes = data.offset_minutes if data.start_time is None else None
     item.duration_minutes = data.duration_minutes
-    item.performer = data.performer
+    item.performer_nl = data.performer_nl
+    item.performer_en = data.performer_en
+    item.performer_ru = data.performer_ru
     item.text_nl = data.text_nl
     item.text_en = data.text_en
     item.text_ru = data.text_ru
@@ -585,4 +601,5 @@ def save_as_series_default(ceremony: Ceremony) -> CeremonySeries:
     if ceremony.series is None:
         raise CeremonyError(_l("A one-off edition has no series."))
     ceremony.series.default_programme = [item.as_template() for item in ceremony.items]
+    ceremony.series.default_hosts = [host.as_template() for host in ceremony.hosts]
     return ceremony.series

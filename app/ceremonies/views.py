@@ -25,6 +25,7 @@ from app.ceremonies.forms import (
     VenueForm,
     VersionedActionForm,
 )
+from app.ceremonies.guest_texts import LANGUAGE_NAMES, missing_translations
 from app.ceremonies.models import (
     Ceremony,
     CeremonySeries,
@@ -203,6 +204,8 @@ def edition(slug: str) -> str:
         ceremony=ceremony,
         timed=timetable(ceremony),
         warnings=warnings(ceremony),
+        missing_texts=missing_translations(ceremony),
+        language_names=LANGUAGE_NAMES,
         flag=flag_note(ceremony, get_setting(db.session, "flag_4_may_from")),
         action_form=VersionedActionForm(version=ceremony.version),
         copy_form=copy_form,
@@ -321,7 +324,9 @@ def _item_data(form: ProgrammeItemForm) -> ProgrammeItemData:
         start_time=form.start_time.data,
         offset_minutes=form.offset_minutes.data,
         duration_minutes=form.duration_minutes.data or 0,
-        performer=form.performer.data or "",
+        performer_nl=form.performer_nl.data or "",
+        performer_en=form.performer_en.data or "",
+        performer_ru=form.performer_ru.data or "",
         text_nl=form.text_nl.data or "",
         text_en=form.text_en.data or "",
         text_ru=form.text_ru.data or "",
@@ -528,6 +533,9 @@ def edit_venue(venue_id: int | None) -> str | Response | tuple[str, int]:
         form.populate_obj(target)
         target.address = target.address or ""
         target.notes = target.notes or ""
+        for lang in ("nl", "en", "ru"):
+            field = f"access_notes_{lang}"
+            setattr(target, field, getattr(target, field) or "")
         db.session.add(target)
         from app.mail import services as mail  # see edit_edition
 

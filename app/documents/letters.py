@@ -27,6 +27,13 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from sqlalchemy.orm import scoped_session
 
+from app.ceremonies.guest_texts import (
+    host_signature,
+    hosts_subject,
+    request_verb,
+    shown_hosts,
+    text_in,
+)
 from app.ceremonies.models import Ceremony
 from app.ceremonies.services import slugify
 from app.contacts.addressing import address_block, confirmed, role_at, salutation
@@ -101,7 +108,13 @@ def letter_context(letter: Letter) -> dict[str, Any]:
     start = ceremony.local_start
     role = role_at(person, invitation.organisation, start.date())
     with force_locale(lang):
-        hosts = invitation.cohosts or ceremony.cohosts or _("The Soviet Field of Honour Foundation")
+        hosts = ceremony.hosts
+        if invitation.cohosts:
+            subject, verb = invitation.cohosts, request_verb(lang, 2)
+        else:
+            subject = hosts_subject(hosts, lang)
+            verb = request_verb(lang, len(shown_hosts(hosts, lang)) or 1)
+        dress = text_in(ceremony, "dress_code", lang)
         return {
             "lang": lang,
             "today": date_phrase(local_today(), lang, weekday=False),
@@ -117,16 +130,17 @@ def letter_context(letter: Letter) -> dict[str, Any]:
             else "",
             "when": date_time_phrase(start, lang),
             "venue": ", ".join(p for p in (ceremony.venue.name, ceremony.venue.address) if p),
+            # Each host's signature block: name and function in the letter's language.
+            "signatures": [host_signature(host, lang) for host in shown_hosts(hosts, lang)],
             "url": letter.url,
             "url_pieces": link_pieces(letter.url) if letter.url else [],
             "qr": qr_data_uri(letter.url) if letter.url else None,
             "t": {
                 "foundation": _("Soviet Field of Honour Foundation"),
-                "hosts": hosts,
-                "request": _("request the honour of your presence at"),
-                "dress": _("Dress: %(dress)s", dress=ceremony.dress_code)
-                if ceremony.dress_code
-                else "",
+                "hosts": subject,
+                "request": verb,
+                "dress": _("Dress: %(dress)s", dress=dress) if dress else "",
+                "practical": text_in(ceremony, "practical_notes", lang),
                 "rsvp": _rsvp_line(invitation),
                 "link": _(
                     "Please reply, and name the members of your delegation, on your personal page:"

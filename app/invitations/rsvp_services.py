@@ -21,6 +21,7 @@ from sqlalchemy.orm import object_session
 
 from app.audit.services import diff, record
 from app.calendar.services import FeedData, build_calendar
+from app.ceremonies.guest_texts import hosts_phrase, hosts_subject, request_verb, text_in
 from app.ceremonies.models import Ceremony, CeremonyStatus, ItemKind
 from app.ceremonies.timing import TimedItem, timetable
 from app.extensions import DbSession
@@ -322,9 +323,9 @@ def save_details(
 # --- the delegation's personal calendar feed --------------------------------------------
 
 PRACTICAL = {
-    "nl": {"notes": "Parkeren en toegang", "dress": "Kleding"},
-    "en": {"notes": "Parking and access", "dress": "Dress"},
-    "ru": {"notes": "Парковка и доступ", "dress": "Форма одежды"},
+    "nl": {"notes": "Parkeren en toegang", "dress": "Kleding", "day": "Praktische informatie"},
+    "en": {"notes": "Parking and access", "dress": "Dress", "day": "Practical information"},
+    "ru": {"notes": "Парковка и доступ", "dress": "Форма одежды", "day": "Практическая информация"},
 }
 
 
@@ -337,7 +338,9 @@ class _ShownItem:
     start_time: time | None
     offset_minutes: int | None
     duration_minutes: int
-    performer: str
+    performer_nl: str
+    performer_en: str
+    performer_ru: str
     printable: bool
     text_nl: str
     text_en: str
@@ -388,7 +391,9 @@ def delegation_items(ceremony: Ceremony) -> list[_ShownItem]:
                 start_time=None,
                 offset_minutes=offset,
                 duration_minutes=item.duration_minutes,
-                performer=item.performer,
+                performer_nl=item.performer_nl,
+                performer_en=item.performer_en,
+                performer_ru=item.performer_ru,
                 printable=True,
                 text_nl=item.text_nl,
                 text_en=item.text_en,
@@ -399,13 +404,33 @@ def delegation_items(ceremony: Ceremony) -> list[_ShownItem]:
 
 
 def practical_notes(ceremony: Ceremony, lang: str) -> str:
+    """The venue's access and parking notes, the dress and the notes of the day, in
+    ``lang`` only: a text missing in ``lang`` is left out (staff see it as a warning)."""
     words = PRACTICAL.get(lang, PRACTICAL["en"])
     lines = []
-    if ceremony.venue.notes:
-        lines.append(f"{words['notes']}: {ceremony.venue.notes}")
-    if ceremony.dress_code:
-        lines.append(f"{words['dress']}: {ceremony.dress_code}")
+    for label, obj, field in (
+        ("notes", ceremony.venue, "access_notes"),
+        ("dress", ceremony, "dress_code"),
+        ("day", ceremony, "practical_notes"),
+    ):
+        value = text_in(obj, field, lang)
+        if value:
+            lines.append(f"{words[label]}: {value}")
     return "\n".join(lines)
+
+
+def invitation_hosts(invitation: Invitation, lang: str) -> tuple[str, str]:
+    """Who invites, in ``lang``: within a sentence, and as the sentence's opening with
+    the verb agreeing ("... request the honour of your presence at").
+
+    Staff may name the co-hosts of one invitation in its own language (the invitation's
+    ``cohosts``); that text names more than one host. Otherwise the edition's hosts.
+    """
+    if invitation.cohosts:
+        own = invitation.cohosts.strip()
+        return own, f"{own[:1].upper()}{own[1:]} {request_verb(lang, 2)}"
+    hosts = invitation.ceremony.hosts
+    return hosts_subject(hosts, lang, start=False), hosts_phrase(hosts, lang)
 
 
 def delegation_calendar(invitation: Invitation, lang: str, public_url: str | None) -> bytes:

@@ -481,7 +481,8 @@ def create_invitation(
         language=default_language(organisation, addressee),
         kind=kind,
         rsvp_deadline=rsvp_deadline,
-        cohosts=ceremony.cohosts if cohosts is None else cohosts,
+        # Empty: the edition's hosts, in the letter's language, with the verb agreeing.
+        cohosts=cohosts or "",
         status=InvitationStatus.DRAFT,
         wreath=WreathChoice.PROXY if kind == InvitationKind.PROXY else WreathChoice.NONE,
         created_at=now,

@@ -256,9 +256,7 @@ def new_invitation(slug: str) -> str | Response | tuple[str, int]:
     form.organisation_id.choices = choices(
         (o.id, _organisation_label(o, decisions[o.id])) for o in candidates
     )
-    if request.method == "GET":
-        form.cohosts.data = ceremony.cohosts
-    elif form.validate_on_submit():
+    if form.validate_on_submit():
         organisation = db.session.get(Organisation, form.organisation_id.data)
         if organisation is None:
             abort(400)

@@ -21,12 +21,13 @@ from markupsafe import escape
 
 from app.calendar.services import PRODID, location, summary
 from app.calendar.timezones import vtimezone
+from app.ceremonies.guest_texts import text_in
 from app.ceremonies.models import Ceremony
 from app.contacts.addressing import address_block, mention, role_at, salutation, style
 from app.i18n import date_phrase, date_time_phrase, force_locale, time_phrase
 from app.invitations.forms import MEMBER_ROLE_LABELS, STATUS_LABELS, WREATH_LABELS
 from app.invitations.models import Invitation, InvitationStatus, WreathChoice
-from app.invitations.rsvp_services import practical_notes
+from app.invitations.rsvp_services import invitation_hosts, practical_notes
 from app.mail.models import MessageKind
 from app.types import utcnow
 
@@ -91,6 +92,8 @@ def values(invitation: Invitation, lang: str) -> dict[str, str]:
         name = person.full_name if person else ""
         organisation = invitation.organisation.display_name(lang)
         deadline = invitation.rsvp_deadline or ceremony.rsvp_deadline
+        dress = text_in(ceremony, "dress_code", lang)
+        hosts, hosts_request = invitation_hosts(invitation, lang)
         return {
             "addressee": mention(person, role, lang) if person else organisation,
             "salutation": salutation(person, role, lang),
@@ -104,12 +107,11 @@ def values(invitation: Invitation, lang: str) -> dict[str, str]:
             "when": date_time_phrase(start, lang),
             "venue": location(ceremony.venue),
             "deadline": date_phrase(deadline, lang, weekday=False) if deadline else "",
-            "dress": str(_("Dress: %(dress)s", dress=ceremony.dress_code))
-            if ceremony.dress_code
-            else "",
-            "hosts": invitation.cohosts
-            or ceremony.cohosts
-            or str(_("The Soviet Field of Honour Foundation")),
+            "dress": str(_("Dress: %(dress)s", dress=dress)) if dress else "",
+            "dress_code": dress,
+            "hosts": hosts,
+            "hosts_request": hosts_request,
+            "practical_notes": text_in(ceremony, "practical_notes", lang),
             "reply": reply_summary(invitation),
             "practical": practical_notes(ceremony, lang),
         }

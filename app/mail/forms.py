@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, IntegerField
+from wtforms import DateField, FieldList, Form, FormField, HiddenField, IntegerField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.forms import LongTextField, TextField
@@ -43,12 +43,35 @@ class MessageTextForm(TextForm):
     version = HiddenField()
 
 
+class HostForm(Form):
+    """One host: a name, and the function in each language, side by side. (A plain
+    Form: the page's CSRF token covers it.)"""
+
+    name = TextField(_l("Name"), [Length(max=200)])
+    function_nl = TextField(_l("Function (Dutch)"), [Length(max=300)])
+    function_en = TextField(_l("Function (English)"), [Length(max=300)])
+    function_ru = TextField(_l("Function (Russian)"), [Length(max=300)])
+
+
+# Room for the usual two hosts and a few more; empty rows are not saved.
+HOST_ROWS = 4
+
+
 class MailSettingsForm(FlaskForm):
     """What an edition's invitations say and when its reminders go."""
 
     rsvp_deadline = DateField(_l("Reply deadline"), [Optional()])
-    cohosts = TextField(_l("Hosts named on letters and emails"), [Length(max=500)])
-    dress_code = TextField(_l("Dress"), [Length(max=200)])
+    hosts = FieldList(FormField(HostForm), min_entries=HOST_ROWS, max_entries=8)
+    dress_code_nl = TextField(_l("Dress (Dutch)"), [Length(max=200)])
+    dress_code_en = TextField(_l("Dress (English)"), [Length(max=200)])
+    dress_code_ru = TextField(_l("Dress (Russian)"), [Length(max=200)])
+    practical_notes_nl = LongTextField(_l("Practical notes of the day (Dutch)"), [Length(max=1000)])
+    practical_notes_en = LongTextField(
+        _l("Practical notes of the day (English)"), [Length(max=1000)]
+    )
+    practical_notes_ru = LongTextField(
+        _l("Practical notes of the day (Russian)"), [Length(max=1000)]
+    )
     reminder_days = IntegerField(
         _l("Remind those who have not replied, days before the deadline (empty: never)"),
         [Optional(), NumberRange(min=0, max=60)],

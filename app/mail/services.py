@@ -19,7 +19,9 @@ from flask_babel import lazy_gettext as _l
 from app.audit.services import record
 from app.ceremonies import signals
 from app.ceremonies.errors import EditConflict
-from app.ceremonies.models import Ceremony
+from app.ceremonies.guest_texts import LANGUAGES as GUEST_LANGUAGES
+from app.ceremonies.guest_texts import hosts_from_templates
+from app.ceremonies.models import Ceremony, HostTemplate
 from app.extensions import DbSession
 from app.invitations.models import (
     Invitation,
@@ -499,10 +501,13 @@ def reset_text(session: DbSession, kind: MessageKind, language: str) -> None:
 @dataclass
 class MailSettings:
     rsvp_deadline: date | None
-    cohosts: str
-    dress_code: str
     reminder_days: int | None
     practical_days: int | None
+    # The hosts in order (rows without a name or any function are dropped), and the
+    # dress and practical notes of the day per language ({"nl": ..., "en": ..., "ru": ...}).
+    hosts: list[HostTemplate] = field(default_factory=list)
+    dress_code: dict[str, str] = field(default_factory=dict)
+    practical_notes: dict[str, str] = field(default_factory=dict)
 
 
 def save_settings(
@@ -517,8 +522,11 @@ def save_settings(
         except InvitationError as error:
             raise MailError(error.message, field="rsvp_deadline") from error
     ceremony.rsvp_deadline = data.rsvp_deadline
-    ceremony.cohosts = data.cohosts
-    ceremony.dress_code = data.dress_code
+    kept = [h for h in data.hosts if any(str(v).strip() for v in h.values())]
+    ceremony.hosts = hosts_from_templates(kept)
+    for lang in GUEST_LANGUAGES:
+        setattr(ceremony, f"dress_code_{lang}", data.dress_code.get(lang, ""))
+        setattr(ceremony, f"practical_notes_{lang}", data.practical_notes.get(lang, ""))
     ceremony.reminder_days = data.reminder_days
     ceremony.practical_days = data.practical_days
     ceremony.version += 1

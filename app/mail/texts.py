@@ -41,7 +41,13 @@ PLACEHOLDERS: dict[str, Any] = {
     "deadline": _l("the reply deadline, written out"),
     "rsvp_link": _l("the delegation's personal page (filled in when the message is sent)"),
     "dress": _l("the dress line"),
-    "hosts": _l("the hosts"),
+    "dress_code": _l("the dress code alone, in the message's language"),
+    "hosts": _l("the hosts (their functions), within a sentence"),
+    "hosts_request": _l(
+        "the hosts and the verb that agrees with their number, opening a sentence"
+        ' (e.g. "The Mayor of Leusden and ... request the honour of your presence at")'
+    ),
+    "practical_notes": _l("the edition's practical notes of the day, in the message's language"),
     "reply": _l("the delegation's reply as it stands (accepted or declined, members, wreath)"),
     "practical": _l("practical notes of the day (venue notes, dress)"),
 }
@@ -99,7 +105,7 @@ DEFAULTS: dict[MessageKind, dict[str, Text]] = {
             "Uitnodiging: {ceremony}, {date}",
             """{salutation}
 
-Namens {hosts} hebben wij de eer u uit te nodigen voor de {ceremony} op {when}, {venue}.
+{hosts_request} de {ceremony} op {when}, {venue}.
 
 {dress}
 Wij vragen u vóór {deadline} te antwoorden en de leden van uw delegatie te noemen op uw persoonlijke pagina:
@@ -114,7 +120,7 @@ Stichting Sovjet Ereveld""",
             "Invitation: {ceremony}, {date}",
             """{salutation}
 
-On behalf of {hosts}, we request the honour of your presence at the {ceremony} on {when}, {venue}.
+{hosts_request} the {ceremony} on {when}, {venue}.
 
 {dress}
 Please reply before {deadline} and name the members of your delegation on your personal page:
@@ -129,7 +135,7 @@ The Soviet Field of Honour Foundation""",
             "Приглашение: {ceremony}, {date}",
             """{salutation}
 
-Имеем честь пригласить Вас на церемонию «{ceremony}», которая состоится {when}, {venue}. Приглашающая сторона: {hosts}.
+{hosts_request} церемонию «{ceremony}», которая состоится {when}, {venue}.
 
 {dress}
 Просим Вас ответить до {deadline} и указать членов Вашей делегации на Вашей персональной странице:

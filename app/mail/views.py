@@ -19,7 +19,7 @@ from app.auth.access import planner_required, viewer_required
 from app.auth.models import Role
 from app.ceremonies.errors import EditConflict
 from app.ceremonies.forms import VersionedActionForm
-from app.ceremonies.models import Ceremony
+from app.ceremonies.models import Ceremony, HostTemplate
 from app.extensions import db
 from app.i18n import current_language
 from app.invitations.models import Invitation
@@ -205,10 +205,24 @@ def settings(slug: str) -> str | Response | tuple[str, int]:
     elif form.validate_on_submit():
         data = MailSettings(
             rsvp_deadline=form.rsvp_deadline.data,
-            cohosts=form.cohosts.data or "",
-            dress_code=form.dress_code.data or "",
             reminder_days=form.reminder_days.data,
             practical_days=form.practical_days.data,
+            hosts=[
+                HostTemplate(
+                    name=row.form.name.data or "",
+                    function_nl=row.form.function_nl.data or "",
+                    function_en=row.form.function_en.data or "",
+                    function_ru=row.form.function_ru.data or "",
+                )
+                for row in form.hosts
+            ],
+            dress_code={
+                lang: getattr(form, f"dress_code_{lang}").data or "" for lang in ("nl", "en", "ru")
+            },
+            practical_notes={
+                lang: getattr(form, f"practical_notes_{lang}").data or ""
+                for lang in ("nl", "en", "ru")
+            },
         )
         try:
             save_settings(db.session, ceremony, data, parse_version(form.version.data))
