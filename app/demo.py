@@ -47,6 +47,7 @@ from app.contacts.services import (
     day_start,
     group_by_name,
     organisation_by_name,
+    seed_forms_of_address,
     set_membership,
     wall_time,
 )
@@ -1037,6 +1038,7 @@ def load_demo_contacts(session: DbSession, *, today: date | None = None) -> Demo
             "The demo needs an active admin account to approve its invitation policies."
         )
     today = today or local_today()
+    seed_forms_of_address(session)  # the table of defaults, where the migration did not seed it
     loader = _Loader(session, approver)
     loader.contacts()
     this_year = loader.edition(today.year)

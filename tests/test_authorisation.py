@@ -811,6 +811,27 @@ MATRIX.update(
         f"{CONTACTS}/persons/<int:person_id>": Entry(
             "contacts.person", lambda w: f"{CONTACTS}/persons/{w.contact_person_id}", get=READ
         ),
+        f"{CONTACTS}/persons/<int:person_id>/address/<lang>": Entry(
+            "contacts.person_address",
+            lambda w: f"{CONTACTS}/persons/{w.contact_person_id}/address/ru",
+            post=EDIT_POST,
+            data=lambda w: {"ru-salutation": "Ваше Превосходительство!"},
+        ),
+        f"{CONTACTS}/persons/<int:person_id>/address/<lang>/confirm": Entry(
+            "contacts.confirm_address",
+            lambda w: f"{CONTACTS}/persons/{w.contact_person_id}/address/ru/confirm",
+            post=EDIT_POST,
+        ),
+        f"{CONTACTS}/forms-of-address": Entry(
+            "contacts.forms_of_address_page", lambda w: f"{CONTACTS}/forms-of-address", get=READ
+        ),
+        f"{CONTACTS}/forms-of-address/<role>/<lang>/<gender>": Entry(
+            "contacts.edit_form_of_address",
+            lambda w: f"{CONTACTS}/forms-of-address/ambassador/en/female",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=lambda w: {"salutation": "Excellency,", "mention": "Her Excellency {name}"},
+        ),
         f"{CONTACTS}/persons/new": Entry(
             "contacts.edit_person",
             lambda w: f"{CONTACTS}/persons/new",

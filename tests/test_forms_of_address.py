@@ -35,6 +35,7 @@ from app.contacts.models import (
     OrganisationKind,
     Person,
 )
+from app.contacts.services import PersonData, update_person
 from app.extensions import db
 from app.invitations.models import Invitation
 from app.mail.compose import values
@@ -436,15 +437,9 @@ def test_staff_edit_the_defaults(
     listing = page(client.get("/staff/contacts/forms-of-address").text)
     assert "Zijne Excellentie de heer" in listing
     assert "Чрезвычайному и Полномочному Послу {country}" in listing
-    row = db.session.scalar(
-        sa.select(FormOfAddress).where(
-            FormOfAddress.role == AddressRole.OTHER,
-            FormOfAddress.language == "en",
-            FormOfAddress.gender == Gender.UNKNOWN,
-        )
-    )
-    assert row is not None
-    url = f"/staff/contacts/forms-of-address/{row.id}"
+    url = "/staff/contacts/forms-of-address/other/en/unknown"
+    assert 'value="Dear {given} {surname},"' in page(client.get(url).text)
+    assert client.get("/staff/contacts/forms-of-address/other/de/unknown").status_code == 404
     bad = client.post(url, data={"salutation": "Dear {surnme},", "style": "", "mention": "{name}"})
     assert bad.status_code == 400
     assert "Onbekende plaatsaanduiding {surnme}" in page(bad.text)
@@ -453,6 +448,11 @@ def test_staff_edit_the_defaults(
     assert empty.status_code == 400
     good = client.post(url, data={"salutation": "Dear {name},", "mention": "{name}"})
     assert good.status_code == 302
+    row = db.session.scalar(
+        sa.select(FormOfAddress).where(FormOfAddress.salutation == "Dear {name},")
+    )
+    assert row is not None
+    assert (row.role, row.language, row.gender) == (AddressRole.OTHER, "en", Gender.UNKNOWN)
     director = invited["director"].addressee
     db.session.expire_all()
     assert salutation(director, AppointmentRole.DIRECTOR, "en") == "Dear Nurlan Sarsenbayev,"
@@ -515,4 +515,33 @@ def test_the_russian_genitive_is_offered_and_kept(
     db.session.expire_all()
     assert address_block(invitation.addressee, org, AppointmentRole.AMBASSADOR, "ru")[1] == (
         "Чрезвычайному и Полномочному Послу Республики Казахстан в Королевстве Нидерландов"
+    )
+
+
+def test_a_new_name_or_gender_needs_a_new_confirmation(
+    client: FlaskClient, login: Callable[[Role], User], invited: dict[str, Invitation]
+) -> None:
+    login(Role.PLANNER)
+    person = invited["ambassador"].addressee
+    assert person is not None
+    assert client.post(f"/staff/contacts/persons/{person.id}/address/ru/confirm").status_code == 302
+    db.session.expire_all()
+    own = person.address_in("ru")
+    assert own is not None
+    assert own.name_dative == "Нұрлану Сәрсенбаеву"  # kept as confirmed
+    update_person(
+        db.session,
+        person,
+        PersonData(
+            family_name="Sarsenbayev",
+            given_name="Nurlan",
+            native_name="Нұрлан Әлібекұлы Сәрсенбаев",
+            gender=Gender.MALE,
+        ),
+        actor_user_id=None,
+    )
+    db.session.commit()
+    assert not confirmed(person, "ru")
+    assert address_block(person, None, AppointmentRole.AMBASSADOR, "ru")[0] == (
+        "Его Превосходительству господину Нұрлану Әлібекұлы Сәрсенбаеву"
     )

@@ -98,6 +98,7 @@ ADDRESS_ROLE_LABELS: dict[str, Any] = {
     AddressRole.MAYOR.value: _l("Mayor"),
     AddressRole.OTHER.value: _l("Anyone else"),
 }
+NAMING_FIELDS = frozenset({"given_name", "family_name", "native_name", "patronymic", "gender"})
 GENDER_LABELS: dict[str, Any] = {
     Gender.UNKNOWN.value: _l("Unknown (neutral forms of address)"),
     Gender.MALE.value: _l("Male"),
@@ -442,6 +443,13 @@ def update_person(
     check_version(person.updated_at, expected_version)
     data.check()
     changes = _apply(person, asdict(data))
+    if changes.keys() & NAMING_FIELDS:
+        # What staff confirmed was printed from the name and gender as they stood, and a
+        # dative was of the old name: the new one is proposed afresh.
+        for own in person.addresses:
+            own.confirmed_at = None
+            own.confirmed_by_id = None
+            own.name_dative = ""
     if changes:
         person.updated_at = utcnow()
         record(
@@ -606,25 +614,49 @@ def update_form_of_address(
     return row
 
 
+def _built_in(key: tuple[AddressRole, str, Gender]) -> FormOfAddress:
+    style, function, salutation_, mention_ = ADDRESS_DEFAULTS[key]
+    return FormOfAddress(
+        role=key[0],
+        language=key[1],
+        gender=key[2],
+        style=style,
+        function_line=function,
+        salutation=salutation_,
+        mention=mention_,
+    )
+
+
 def forms_of_address(session: DbSession) -> list[FormOfAddress]:
-    """The table of defaults, every role, language and gender (missing rows are made
-    from the built-in defaults, so the page always shows the whole table)."""
+    """The table of defaults, every role, language and gender: staff's rows, and the
+    built-in defaults (not stored) where a row is missing. Writes nothing."""
     rows = {(r.role, r.language, r.gender): r for r in session.scalars(sa.select(FormOfAddress))}
-    for key, (style, function, salutation_, mention_) in ADDRESS_DEFAULTS.items():
-        if key not in rows:
-            row = FormOfAddress(
-                role=key[0],
-                language=key[1],
-                gender=key[2],
-                style=style,
-                function_line=function,
-                salutation=salutation_,
-                mention=mention_,
-            )
-            session.add(row)
-            rows[key] = row
-    session.flush()
-    return [rows[key] for key in ADDRESS_DEFAULTS]
+    return [rows.get(key) or _built_in(key) for key in ADDRESS_DEFAULTS]
+
+
+def form_of_address(
+    session: DbSession, role: AddressRole, language: str, gender: Gender
+) -> FormOfAddress:
+    """The row to edit; one missing is added from the built-in defaults."""
+    row = session.scalar(
+        sa.select(FormOfAddress).where(
+            FormOfAddress.role == role,
+            FormOfAddress.language == language,
+            FormOfAddress.gender == gender,
+        )
+    )
+    if row is None:
+        row = _built_in((role, language, gender))
+        session.add(row)
+        session.flush()
+    return row
+
+
+def seed_forms_of_address(session: DbSession) -> None:
+    """Store every missing row of the defaults (the demo on a database made without the
+    migration that seeds them)."""
+    for key in ADDRESS_DEFAULTS:
+        form_of_address(session, *key)
 
 
 # --- appointments -------------------------------------------------------------------

@@ -38,10 +38,10 @@ from app.contacts.forms import (
 )
 from app.contacts.importer import MAX_IMPORT_BYTES, ImportRefused, import_contacts
 from app.contacts.models import (
+    AddressRole,
     Appointment,
     AppointmentRole,
     ContactGroup,
-    FormOfAddress,
     Gender,
     Organisation,
     OrganisationKind,
@@ -71,6 +71,7 @@ from app.contacts.services import (
     create_organisation,
     create_person,
     delete_appointment,
+    form_of_address,
     forms_of_address,
     merge_organisations,
     merge_persons,
@@ -423,22 +424,27 @@ def confirm_address(person_id: int, lang: str) -> Response:
     return redirect(url_for("contacts.person", person_id=found.id) + f"#address-{lang}")
 
 
-@bp.route("/forms-of-address", methods=["GET"])
+@bp.get("/forms-of-address")
 @viewer_required
 def forms_of_address_page() -> str:
     """The table of default forms of address per role, language and gender."""
-    rows = forms_of_address(db.session)
-    db.session.commit()  # the rows the built-in defaults filled in, once
-    return render_template("contacts/forms_of_address.html", rows=rows, **_labels())
+    return render_template(
+        "contacts/forms_of_address.html", rows=forms_of_address(db.session), **_labels()
+    )
 
 
-@bp.route("/forms-of-address/<int:row_id>", methods=["GET", "POST"])
+@bp.route("/forms-of-address/<role>/<lang>/<gender>", methods=["GET", "POST"])
 @planner_required
-def edit_form_of_address(row_id: int) -> str | Response | tuple[str, int]:
-    row = db.session.get(FormOfAddress, row_id)
-    if row is None:
+def edit_form_of_address(role: str, lang: str, gender: str) -> str | Response | tuple[str, int]:
+    if (
+        role not in ADDRESS_ROLE_LABELS
+        or lang not in LANGUAGE_LABELS
+        or gender not in GENDER_LABELS
+    ):
         abort(404)
-    form = FormOfAddressForm(obj=row if request.method == "GET" else None)
+    key = (AddressRole(role), lang, Gender(gender))
+    shown = next(r for r in forms_of_address(db.session) if (r.role, r.language, r.gender) == key)
+    form = FormOfAddressForm(obj=shown if request.method == "GET" else None)
     status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         data = FormOfAddressData(
@@ -448,6 +454,7 @@ def edit_form_of_address(row_id: int) -> str | Response | tuple[str, int]:
             mention=form.mention.data or "",
         )
         try:
+            row = form_of_address(db.session, *key)
             update_form_of_address(db.session, row, data, actor_user_id=_actor())
         except ContactError as error:
             db.session.rollback()
@@ -457,10 +464,7 @@ def edit_form_of_address(row_id: int) -> str | Response | tuple[str, int]:
                 flash_saved(_("Forms of address saved."))
                 return redirect(url_for("contacts.forms_of_address_page"))
     return render_template(
-        "contacts/form_of_address_edit.html",
-        form=form,
-        row=row,
-        **_labels(),
+        "contacts/form_of_address_edit.html", form=form, row=shown, **_labels()
     ), status
 
 
