@@ -30,7 +30,7 @@ VENUES: list[dict[str, Any]] = [
         "address": "Dodeweg 31, 3832 RB Leusden",
         "latitude": 52.1295,
         "longitude": 5.3757,
-        "notes": "Beside the Rusthof cemetery, Amersfoort. Parking at Rusthof.",
+        "notes": "Gate key: the Rusthof caretaker. Flag and lanyard in the shed.",
         "access_notes_nl": "Naast begraafplaats Rusthof, Amersfoort. Parkeren bij Rusthof.",
         "access_notes_en": "Beside the Rusthof cemetery, Amersfoort. Parking at Rusthof.",
         "access_notes_ru": "Рядом с кладбищем Рустхоф, Амерсфорт. Парковка у кладбища Рустхоф.",
