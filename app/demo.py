@@ -365,7 +365,7 @@ DUTCH: tuple[DemoOrganisation, ...] = (
         "Municipality of Leusden",
         OrganisationKind.MUNICIPALITY,
         "Gemeente Leusden",
-        "Муниципалитет Лёсден",
+        "Муниципалитет Лёйсдена",
         (
             DemoPerson(
                 "Marieke",

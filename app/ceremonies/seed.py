@@ -156,7 +156,7 @@ SERIES: list[dict[str, Any]] = [
                 "speech",
                 "Toespraak burgemeester van Leusden",
                 "Address by the mayor of Leusden",
-                "Речь мэра Лёсдена",
+                "Речь мэра Лёйсдена",
                 minutes=5,
             ),
             item(

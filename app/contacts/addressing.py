@@ -277,9 +277,10 @@ def _names(person: Person, lang: str) -> dict[str, str]:
             given = words[0] if len(words) > 1 else ""
             return {"given": given, "surname": words[-1], "name": cyrillic}
     surname = person.family_name or ""
-    if lang == "nl":
-        # Without the given name a Dutch prefix takes a capital: "Geachte mevrouw De Vries".
-        surname = surname[:1].upper() + surname[1:]
+    # Without the given name a Dutch prefix takes a capital, in every language (the
+    # name's own rule, as English style guides keep it): "Geachte mevrouw De Vries",
+    # "Dear Mr Van Wijngaarden".
+    surname = surname[:1].upper() + surname[1:]
     return {"given": person.given_name or "", "surname": surname, "name": person.full_name}
 
 

@@ -128,7 +128,7 @@ Please reply before {deadline} and name the members of your delegation on your p
 
 The invitation is attached; the calendar invitation puts the ceremony in your calendar.
 
-Yours faithfully,
+Yours sincerely,
 The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
@@ -169,7 +169,7 @@ We have not yet received your reply to our invitation to the {ceremony} on {when
 Would you let us know before {deadline} whether you will attend? Your personal page:
 {rsvp_link}
 
-Yours faithfully,
+Yours sincerely,
 The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
@@ -251,7 +251,7 @@ The {ceremony} has changed. The ceremony takes place on {when}, {venue}.
 The attached calendar invitation updates your calendar. Your personal page:
 {rsvp_link}
 
-Yours faithfully,
+Yours sincerely,
 The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
@@ -287,7 +287,7 @@ We regret to inform you that the {ceremony} on {date} will not take place.
 
 The attached calendar cancellation removes the ceremony from your calendar.
 
-Yours faithfully,
+Yours sincerely,
 The Soviet Field of Honour Foundation""",
         ),
         "ru": Text(
