@@ -143,6 +143,7 @@ LETTER_PARTS = {
         "Prinsessegracht 1",
         "Leusden, ",
         "Our reference: 2031-9-MEI/",
+        "Victory Day and Day of Memory · 86th commemoration",
         "Your Excellency,",
         "The Mayor of Leusden and the Director of the Soviet Field of Honour Foundation"
         " request the honour of your presence at",
@@ -297,7 +298,8 @@ def test_regrets_only_and_pm_on_the_card(app: Flask, invited: _Languages, tmp_pa
     db.session.commit()
     text = flat(render_letter(Letter(invitation, URL), "card"), tmp_path)
     assert "p.m." in text
-    assert "R.S.V.P." not in text and "Regrets only" not in text
+    assert "R.S.V.P." not in text
+    assert "Regrets only" not in text
 
 
 def test_the_seated_time_follows_the_setting(
