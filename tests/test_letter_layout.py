@@ -398,3 +398,47 @@ def test_bad_settings_keep_what_was_typed(
     assert 'id="seated_minutes-error"' in page
     assert 'value="not an address"' in page
     assert db.session.get(Setting, "protocol_email") is None
+
+
+def test_staffs_own_letter_body_is_printed(
+    app: Flask,
+    client: FlaskClient,
+    login: Callable[[Role], User],
+    invited: _Languages,
+    tmp_path: Path,
+) -> None:
+    login(Role.PLANNER)
+    address = "/staff/mail/letter-texts/rsvp/en"
+    assert "{hosts_request}" in client.get(address).get_data(as_text=True)
+    own = "{hosts_request} the {ceremony}.\n\nKindly reply to {reply_contact} by {deadline}."
+    response = client.post(address, data={"body": own})
+    assert response.status_code == 302
+    text = flat(render_letter(Letter(invited["en"], URL), "letter"), tmp_path)
+    assert_in_order(
+        text,
+        [
+            "Your Excellency,",
+            "request the honour of your presence at the Victory Day and Day of Memory.",
+            "Kindly reply to +31 33 111 11 11 / protocol@ereveld.example by 25 April 2031.",
+            "Yours sincerely,",
+        ],
+    )
+    assert "to be held on" not in text  # the built-in body is replaced, not added to
+    # Other kinds and languages keep the built-in body.
+    dutch = flat(render_letter(Letter(invited["nl"], URL), "letter"), tmp_path)
+    assert "die plaatsvindt op" in dutch
+
+
+def test_an_unknown_placeholder_in_the_letter_body_is_refused(
+    app: Flask, client: FlaskClient, login: Callable[[Role], User], invited: _Languages
+) -> None:
+    login(Role.PLANNER)
+    typed = "{hosts_request} the {ceremony} on {weekday}."
+    response = client.post("/staff/mail/letter-texts/regrets_only/ru", data={"body": typed})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="body-error"' in page
+    assert "{weekday}" in page  # named in the error, and kept in the field
+    assert db.session.get(Setting, "letter_body_regrets_only_ru") is None
+    assert client.get("/staff/mail/letter-texts/proxy/ru").status_code == 404
+    assert client.get("/staff/mail/letter-texts/rsvp/de").status_code == 404

@@ -309,6 +309,7 @@ def staff_urls(app: Flask, demo: Demo) -> Iterator[tuple[str, str]]:
         "venue_id": demo.ceremony.venue_id,
         "row_id": form_of_address.id,
         "kind": MessageKind.INVITATION.value,
+        "invitation_kind": "rsvp",
         "lang": "nl",
     }
     for rule in app.url_map.iter_rules():

@@ -433,3 +433,35 @@ def letter_body(session: DbSession, kind: str, language: str) -> str:
     if own is not None and own.value.strip():
         return own.value
     return LETTER_BODIES[kind][lang]
+
+
+LETTER_BODY_MAX = 5000
+
+
+def save_letter_body(session: DbSession, kind: str, language: str, body: str) -> None:
+    """Staff's own letter body for an invitation kind and language. Raises ValueError
+    (its message for staff) for an unknown placeholder, which would print as written."""
+    if kind not in LETTER_BODIES or language not in LANGUAGES:
+        raise ValueError(_l("Choose Dutch, English or Russian."))
+    unknown = unknown_placeholders(body)
+    if unknown:
+        raise ValueError(
+            _l(
+                "Unknown placeholder: %(names)s. Use only the ones listed.",
+                names=", ".join("{" + name + "}" for name in unknown),
+            )
+        )
+    key = letter_body_key(kind, language)
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=body))
+    else:
+        row.value = body
+    session.flush()
+
+
+def reset_letter_body(session: DbSession, kind: str, language: str) -> None:
+    """Back to the built-in letter body."""
+    row = session.get(Setting, letter_body_key(kind, language))
+    if row is not None:
+        session.delete(row)
