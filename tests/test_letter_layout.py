@@ -442,3 +442,54 @@ def test_an_unknown_placeholder_in_the_letter_body_is_refused(
     assert db.session.get(Setting, "letter_body_regrets_only_ru") is None
     assert client.get("/staff/mail/letter-texts/proxy/ru").status_code == 404
     assert client.get("/staff/mail/letter-texts/rsvp/de").status_code == 404
+
+
+def test_labels_hold_each_address_block(
+    app: Flask,
+    client: FlaskClient,
+    login: Callable[[Role], User],
+    invited: _Languages,
+    tmp_path: Path,
+) -> None:
+    """One label per letter, in its language: the address block, then the postal address;
+    an A4 sheet of 24; a proxy invitation gets no letter and no label."""
+    ru = invited["ru"]
+    ceremony = ru.ceremony
+    organisations = []
+    for number in range(25):
+        organisation = Organisation(
+            name=f"Gemeente Nummer {number}",
+            kind=OrganisationKind.MUNICIPALITY,
+            country="NL",
+            address=f"Postbus {number}\n3830 AA Leusden",
+        )
+        organisations.append(organisation)
+        db.session.add(
+            Invitation(
+                ceremony=ceremony,
+                organisation=organisation,
+                language="nl",
+                kind=InvitationKind.PROXY if number == 24 else InvitationKind.RSVP,
+            )
+        )
+    db.session.commit()
+    login(Role.VIEWER)
+    response = client.get(f"/staff/ceremonies/{ceremony.slug}/labels.pdf")
+    assert response.status_code == 200
+    pdf = response.data
+    assert pdf_tools.info(pdf, tmp_path)["Pages"] == "2"  # 25 labels: 24 and 1
+    assert pdf_tools.info(pdf, tmp_path)["Page size"].startswith("595.276 x 841.89")  # A4
+    text = " ".join(pdf_tools.text(pdf, tmp_path, layout=False).split())
+    assert_in_order(
+        text,
+        [
+            "Его Превосходительству господину Нұрлану Сәрсенбаеву",
+            "Чрезвычайному и Полномочному Послу Республики Казахстан",
+            "Prinsessegracht 1",
+            "2514 AP Den Haag",
+        ],
+    )
+    for number in range(24):
+        assert_in_order(text, [f"Gemeente Nummer {number} ", f"Postbus {number} 3830 AA Leusden"])
+    assert "Gemeente Nummer 24" not in text
+    assert "Postbus 24" not in text

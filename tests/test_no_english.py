@@ -87,6 +87,7 @@ NOT_PAGES = {
     "documents.security_list": "test_pdfs",
     "documents.run_sheet": "test_pdfs",
     "documents.name_cards": "test_pdfs",
+    "documents.envelope_labels": "test_pdfs",
 }
 
 PUBLIC_PAGES = ["/", "/calendar", "/privacy", "/ceremonies/{slug}", "/login", "/nowhere"]
@@ -501,6 +502,7 @@ PDFS = [
     "/staff/ceremonies/{slug}/wreath-run-sheet.pdf?lang={lang}",
     "/staff/ceremonies/{slug}/name-cards.pdf?lang={lang}&layout=badges",
     "/staff/ceremonies/{slug}/name-cards.pdf?lang={lang}&layout=tents",
+    "/staff/ceremonies/{slug}/labels.pdf",
 ]
 
 

@@ -773,3 +773,48 @@ def outcome(ledger: SendLedger, cause: str) -> str:
             cause=cause,
         )
     )
+
+
+# --- envelope labels -------------------------------------------------------------------
+
+LABELS_ACROSS, LABELS_DOWN = 3, 8  # a common A4 sheet of 24 labels of 70 x 37 mm
+
+
+@dataclass(frozen=True)
+class Label:
+    """One envelope's address: the address block in the invitation's language, then
+    the organisation's postal address."""
+
+    lang: str
+    lines: list[str]
+
+
+def envelope_labels(session: DbSession, ceremony: Ceremony) -> list[Label]:
+    """An address label per invitation that gets a letter (not the proxy ones), in the
+    order of the letters."""
+    labels = []
+    for invitation in invitations_of(session, ceremony):
+        if invitation.kind == InvitationKind.PROXY:
+            continue
+        lang = letter_language(invitation)
+        person = invitation.addressee
+        role = role_at(person, invitation.organisation, ceremony.local_start.date())
+        with force_locale(lang):
+            block = address_block(person, invitation.organisation, role, lang)
+        postal = [line.strip() for line in invitation.organisation.address.splitlines()]
+        labels.append(Label(lang, [*block, *(line for line in postal if line)]))
+    return labels
+
+
+def labels_pdf(session: DbSession, ceremony: Ceremony) -> bytes:
+    """The edition's envelope labels on A4 sheets of 3 x 8 labels of 70 x 37 mm."""
+    labels = envelope_labels(session, ceremony)
+    per_sheet = LABELS_ACROSS * LABELS_DOWN
+    sheets = [labels[start : start + per_sheet] for start in range(0, len(labels), per_sheet)]
+    rows = [
+        [sheet[start : start + LABELS_ACROSS] for start in range(0, len(sheet), LABELS_ACROSS)]
+        for sheet in sheets
+    ]
+    title = str(_("Envelope labels: %(edition)s", edition=ceremony.title("nl")))
+    html = render_template("pdf/labels.html", sheets=rows, title=title)
+    return renderer().render_uncached(html, title=title, lang="nl")
