@@ -791,7 +791,13 @@ class Label:
 
 def envelope_labels(session: DbSession, ceremony: Ceremony) -> list[Label]:
     """An address label per invitation that gets a letter (not the proxy ones), in the
-    order of the letters."""
+    order of the letters.
+
+    Labels are for envelopes without a window. The A4 letter itself needs none: its
+    address block begins about 47 mm from the top edge and 25 mm from the left edge,
+    inside the address field of DIN 5008 form B (45 mm from the top, 20 mm from the
+    left, 85 x 45 mm), the window of a left-window envelope (DL or C5/6).
+    """
     labels = []
     for invitation in invitations_of(session, ceremony):
         if invitation.kind == InvitationKind.PROXY:
