@@ -86,6 +86,7 @@ NOT_PAGES = {
     "documents.security_list": "test_pdfs",
     "documents.run_sheet": "test_pdfs",
     "documents.name_cards": "test_pdfs",
+    "documents.envelope_labels": "test_pdfs",
 }
 
 PUBLIC_PAGES = ["/", "/calendar", "/privacy", "/ceremonies/{slug}", "/login", "/nowhere"]
@@ -307,6 +308,7 @@ def staff_urls(app: Flask, demo: Demo) -> Iterator[tuple[str, str]]:
         "role": "ambassador",
         "gender": "female",
         "kind": MessageKind.INVITATION.value,
+        "invitation_kind": "rsvp",
         "lang": "nl",
     }
     for rule in app.url_map.iter_rules():
@@ -498,6 +500,7 @@ PDFS = [
     "/staff/ceremonies/{slug}/wreath-run-sheet.pdf?lang={lang}",
     "/staff/ceremonies/{slug}/name-cards.pdf?lang={lang}&layout=badges",
     "/staff/ceremonies/{slug}/name-cards.pdf?lang={lang}&layout=tents",
+    "/staff/ceremonies/{slug}/labels.pdf",
 ]
 
 

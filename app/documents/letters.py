@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +29,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import scoped_session
 
 from app.ceremonies.guest_texts import (
+    foundation_name,
     host_signature,
     hosts_subject,
     request_verb,
@@ -36,13 +38,19 @@ from app.ceremonies.guest_texts import (
 )
 from app.ceremonies.models import Ceremony
 from app.ceremonies.services import slugify
-from app.contacts.addressing import address_block, confirmed, role_at, salutation
+from app.contacts.addressing import address_block, confirmed, mention, role_at, salutation
 from app.documents.pdf import Chunk, write_chunk
 from app.documents.services import renderer
 from app.documents.workers import RenderError, pool_for
-from app.extensions import DbSession
+from app.extensions import DbSession, db
 from app.files import sync_folder, write_atomically
-from app.i18n import date_phrase, date_time_phrase, force_locale, ordinal_commemoration
+from app.i18n import (
+    date_phrase,
+    date_time_phrase,
+    force_locale,
+    ordinal_commemoration,
+    time_phrase,
+)
 from app.invitations.models import Invitation, InvitationKind, InvitationStatus
 from app.invitations.services import (
     Actor,
@@ -54,6 +62,9 @@ from app.invitations.services import (
     personal_url,
 )
 from app.invitations.tokens import new_nonce, token_for
+from app.mail.compose import values as mail_values
+from app.mail.texts import fill, letter_body
+from app.settings.services import Letterhead, letterhead
 from app.types import local_today
 
 LAYOUTS = ("letter", "card")
@@ -99,28 +110,80 @@ def letter_title(letter: Letter) -> str:
         )
 
 
-def letter_context(letter: Letter) -> dict[str, Any]:
-    """What one letter says, in the invitation's language."""
+# Protocol wording fixed by DOMAIN.md, kept beside the layout that prints it (as the
+# hosts' verb is in app.ceremonies.guest_texts), not in the interface catalogues.
+PLACE = {"nl": "Leusden", "en": "Leusden", "ru": "Лёйсден"}
+CLOSING = {"nl": "Hoogachtend,", "en": "Yours sincerely,", "ru": "С уважением,"}
+# The card: hosts, then the verb agreeing with their number, then the addressee. Russian
+# would need the addressee in the accusative ("пригласить господина ..."), which is not
+# stored (only the dative is); the card names the addressee on a line of its own above the
+# hosts, in the nominative, and the hosts "имеют честь пригласить Вас": no declension.
+CARD_REQUEST = {
+    "en": ("requests the honour of the company of", "request the honour of the company of"),
+    "nl": ("heeft de eer", "hebben de eer"),
+    "ru": ("имеет честь пригласить Вас на", "имеют честь пригласить Вас на"),
+}
+CARD_AFTER = {"en": "at the", "nl": "uit te nodigen voor de", "ru": ""}
+
+
+def reply_contact(head: Letterhead) -> str:
+    """Whom guests reply to: the protocol telephone and email, else the letterhead's,
+    else the protocol address of the outgoing mail."""
+    phone = head.protocol_phone or head.phone
+    email = head.protocol_email or head.email or current_app.config["MAIL_PROTOCOL_ADDRESS"]
+    return " / ".join(part for part in (phone, email) if part)
+
+
+def reference(invitation: Invitation) -> str:
+    """The letter's reference: the edition's code and the invitation's number."""
+    return f"{invitation.ceremony.slug.upper()}/{invitation.id or 0:05d}"
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [block.strip() for block in text.split("\n\n") if block.strip()]
+
+
+def letter_context(
+    letter: Letter, head: Letterhead | None = None, body: str | None = None
+) -> dict[str, Any]:
+    """What one letter says, in the invitation's language. ``body`` is the letter's body
+    text with its placeholders (letter_body); ``head`` the letterhead (settings)."""
     invitation = letter.invitation
     ceremony = invitation.ceremony
     lang = letter_language(invitation)
     person = invitation.addressee
     start = ceremony.local_start
     role = role_at(person, invitation.organisation, start.date())
+    if head is None:
+        head = letterhead(db.session, Path(current_app.instance_path))
+    if body is None:
+        body = letter_body(db.session, invitation.kind.value, lang)
+    contact = reply_contact(head)
     with force_locale(lang):
         hosts = ceremony.hosts
+        count = 2 if invitation.cohosts else (len(shown_hosts(hosts, lang)) or 1)
         if invitation.cohosts:
             subject, verb = invitation.cohosts, request_verb(lang, 2)
         else:
             subject = hosts_subject(hosts, lang)
-            verb = request_verb(lang, len(shown_hosts(hosts, lang)) or 1)
+            verb = request_verb(lang, count)
         dress = text_in(ceremony, "dress_code", lang)
+        values = mail_values(invitation, lang)
+        values["reply_contact"] = contact
+        seated = start - timedelta(minutes=head.seated_minutes)
+        deadline = invitation.rsvp_deadline or ceremony.rsvp_deadline
         return {
             "lang": lang,
             "today": date_phrase(local_today(), lang, weekday=False),
+            "place_date": f"{PLACE[lang]}, {date_phrase(local_today(), lang, weekday=False)}",
+            "reference": reference(invitation),
+            "head": head,
             # The block already ends with the organisation; the postal address follows.
             "address_block": address_block(person, invitation.organisation, role, lang),
             "salutation": salutation(person, role, lang),
+            "mention": mention(person, role, lang)
+            if person
+            else invitation.organisation.display_name(lang),
             "confirmed": confirmed(person, lang),
             "organisation": invitation.organisation.display_name(lang),
             "address": invitation.organisation.address,
@@ -129,26 +192,59 @@ def letter_context(letter: Letter) -> dict[str, Any]:
             if ceremony.anniversary
             else "",
             "when": date_time_phrase(start, lang),
+            "day": date_phrase(start, lang),
+            "time": time_phrase(start, lang),
             "venue": ", ".join(p for p in (ceremony.venue.name, ceremony.venue.address) if p),
+            "body": _paragraphs(fill(body, values)),
+            "closing": CLOSING[lang],
             # Each host's signature block: name and function in the letter's language.
             "signatures": [host_signature(host, lang) for host in shown_hosts(hosts, lang)],
+            "card_hosts": [host_signature(host, lang) for host in shown_hosts(hosts, lang)]
+            if not invitation.cohosts
+            else [(invitation.cohosts, "")],
+            "card_request": CARD_REQUEST[lang][0 if count == 1 else 1],
+            "card_after": CARD_AFTER[lang],
             "url": letter.url,
             "url_pieces": link_pieces(letter.url) if letter.url else [],
             "qr": qr_data_uri(letter.url) if letter.url else None,
             "t": {
-                "foundation": _("Soviet Field of Honour Foundation"),
+                "foundation": foundation_name(lang),
                 "hosts": subject,
                 "request": verb,
                 "dress": _("Dress: %(dress)s", dress=dress) if dress else "",
                 "practical": text_in(ceremony, "practical_notes", lang),
                 "rsvp": _rsvp_line(invitation),
+                "rsvp_card": _card_rsvp_line(invitation.kind, deadline, lang, contact),
+                "seated": _(
+                    "Guests are requested to be seated by %(time)s",
+                    time=time_phrase(seated, lang),
+                ),
+                "present": _("Please present this card at the entrance"),
+                "reference": _("Our reference: %(reference)s", reference=reference(invitation)),
+                "phone": _("Telephone: %(phone)s", phone=head.phone) if head.phone else "",
+                "email": _("Email: %(email)s", email=head.email) if head.email else "",
+                "reply_contact": _("Replies: %(contact)s", contact=contact),
                 "link": _(
                     "Please reply, and name the members of your delegation, on your personal page:"
                 ),
                 "no_link": _("(your personal link is printed here when the letter is sent)"),
                 "qr_alt": _("QR code of your personal page"),
+                "logo_alt": _("Logo of the foundation"),
             },
         }
+
+
+def _card_rsvp_line(kind: InvitationKind, deadline: date | None, lang: str, contact: str) -> str:
+    """The card's reply line: "R.S.V.P. by <date> to <contact>", "Regrets only to
+    <contact>" or "p.m.", in the current locale."""
+    when = date_phrase(deadline, lang, weekday=False) if deadline else ""
+    if kind == InvitationKind.PM:
+        return str(_("p.m."))
+    if kind == InvitationKind.REGRETS_ONLY:
+        return str(_("Regrets only to %(contact)s", contact=contact))
+    if when:
+        return str(_("R.S.V.P. by %(date)s to %(contact)s", date=when, contact=contact))
+    return str(_("R.S.V.P. to %(contact)s", contact=contact))
 
 
 def link_pieces(url: str) -> list[str]:
@@ -186,9 +282,19 @@ def qr_data_uri(url: str) -> str:
 
 
 def letters_html(letters: Sequence[Letter], layout: str) -> str:
+    head = letterhead(db.session, Path(current_app.instance_path))
     return render_template(
         "pdf/letters.html",
-        letters=[letter_context(letter) for letter in letters],
+        letters=[
+            letter_context(
+                letter,
+                head,
+                letter_body(
+                    db.session, letter.invitation.kind.value, letter_language(letter.invitation)
+                ),
+            )
+            for letter in letters
+        ],
         layout=layout if layout in LAYOUTS else "letter",
         title=letters[0].invitation.ceremony.title("nl") if letters else "",
     )
@@ -667,3 +773,54 @@ def outcome(ledger: SendLedger, cause: str) -> str:
             cause=cause,
         )
     )
+
+
+# --- envelope labels -------------------------------------------------------------------
+
+LABELS_ACROSS, LABELS_DOWN = 3, 8  # a common A4 sheet of 24 labels of 70 x 37 mm
+
+
+@dataclass(frozen=True)
+class Label:
+    """One envelope's address: the address block in the invitation's language, then
+    the organisation's postal address."""
+
+    lang: str
+    lines: list[str]
+
+
+def envelope_labels(session: DbSession, ceremony: Ceremony) -> list[Label]:
+    """An address label per invitation that gets a letter (not the proxy ones), in the
+    order of the letters.
+
+    Labels are for envelopes without a window. The A4 letter itself needs none: its
+    address block begins about 47 mm from the top edge and 25 mm from the left edge,
+    inside the address field of DIN 5008 form B (45 mm from the top, 20 mm from the
+    left, 85 x 45 mm), the window of a left-window envelope (DL or C5/6).
+    """
+    labels = []
+    for invitation in invitations_of(session, ceremony):
+        if invitation.kind == InvitationKind.PROXY:
+            continue
+        lang = letter_language(invitation)
+        person = invitation.addressee
+        role = role_at(person, invitation.organisation, ceremony.local_start.date())
+        with force_locale(lang):
+            block = address_block(person, invitation.organisation, role, lang)
+        postal = [line.strip() for line in invitation.organisation.address.splitlines()]
+        labels.append(Label(lang, [*block, *(line for line in postal if line)]))
+    return labels
+
+
+def labels_pdf(session: DbSession, ceremony: Ceremony) -> bytes:
+    """The edition's envelope labels on A4 sheets of 3 x 8 labels of 70 x 37 mm."""
+    labels = envelope_labels(session, ceremony)
+    per_sheet = LABELS_ACROSS * LABELS_DOWN
+    sheets = [labels[start : start + per_sheet] for start in range(0, len(labels), per_sheet)]
+    rows = [
+        [sheet[start : start + LABELS_ACROSS] for start in range(0, len(sheet), LABELS_ACROSS)]
+        for sheet in sheets
+    ]
+    title = str(_("Envelope labels: %(edition)s", edition=ceremony.title("nl")))
+    html = render_template("pdf/labels.html", sheets=rows, title=title)
+    return renderer().render_uncached(html, title=title, lang="nl")

@@ -31,6 +31,7 @@ from app.documents.letters import (
     Letter,
     chosen_invitations,
     file_name,
+    labels_pdf,
     render_letter,
     send_by_letter,
 )
@@ -128,6 +129,14 @@ def letter_preview(invitation_id: int) -> Response:
     layout = _layout()
     letter = Letter(invitation, None)
     return _pdf(render_letter(letter, layout), file_name(letter, layout), public=False)
+
+
+@bp.get("/staff/ceremonies/<slug>/labels.pdf")
+@viewer_required
+def envelope_labels(slug: str) -> Response:
+    """Address labels for the envelopes of an edition's letters (A4, 3 x 8)."""
+    ceremony = edition_or_404(slug)
+    return _pdf(labels_pdf(db.session, ceremony), f"{slug}-labels.pdf", public=False)
 
 
 def _letters_page(ceremony: Ceremony, form: LettersForm) -> str:

@@ -117,3 +117,9 @@ REVIEW_STATUS_LABELS: dict[str, Any] = {
     "applied": _l("applied"),
     "discarded": _l("discarded"),
 }
+
+
+class LetterBodyForm(FlaskForm):
+    """Staff's own body of the invitation letter for one invitation kind and language."""
+
+    body = LongTextField(_l("Text"), [InputRequired(), Length(max=5000)])

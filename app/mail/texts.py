@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import DbSession
 from app.mail.models import MailText, MessageKind
+from app.settings.models import Setting
 
 LANGUAGES = ("nl", "en", "ru")
 FIELD = re.compile(r"\{([^{}\n]*)\}")
@@ -50,6 +51,7 @@ PLACEHOLDERS: dict[str, Any] = {
     "practical_notes": _l("the edition's practical notes of the day, in the message's language"),
     "reply": _l("the delegation's reply as it stands (accepted or declined, members, wreath)"),
     "practical": _l("practical notes of the day (venue notes, dress)"),
+    "reply_contact": _l("the foundation's protocol telephone and email, for replies"),
 }
 
 
@@ -356,3 +358,110 @@ The Soviet Field of Honour Foundation""",
         ),
     },
 }
+
+
+# --- the body of the invitation letter (A4) -----------------------------------------
+# Per invitation kind, as the reply it asks for differs: an answer by the deadline, word
+# only from those who cannot come, or names only (attendance agreed by telephone). The
+# salutation, closing and signatures are the letter's own, around this body.
+
+LETTER_BODIES: dict[str, dict[str, str]] = {
+    "rsvp": {
+        "nl": """{hosts_request} de {ceremony}, die plaatsvindt op {when}. Plaats: {venue}.
+
+{dress}
+
+Wij stellen het op prijs uw antwoord vóór {deadline} te ontvangen, met de namen van de leden van uw delegatie, via uw persoonlijke pagina (de link en QR-code hieronder) of via {reply_contact}.""",
+        "en": """{hosts_request} the {ceremony}, to be held on {when}. Venue: {venue}.
+
+{dress}
+
+We should be grateful for your reply before {deadline}, naming the members of your delegation, on your personal page (the link and QR code below) or to {reply_contact}.""",
+        "ru": """{hosts_request} церемонию «{ceremony}», которая состоится {when}. Место проведения: {venue}.
+
+{dress}
+
+Будем признательны за Ваш ответ до {deadline} с указанием членов Вашей делегации на Вашей персональной странице (ссылка и QR-код ниже) или по контактам: {reply_contact}.""",
+    },
+    "regrets_only": {
+        "nl": """{hosts_request} de {ceremony}, die plaatsvindt op {when}. Plaats: {venue}.
+
+{dress}
+
+Indien u verhinderd bent, stellen wij het op prijs dit vóór {deadline} te vernemen via uw persoonlijke pagina (de link en QR-code hieronder) of via {reply_contact}.""",
+        "en": """{hosts_request} the {ceremony}, to be held on {when}. Venue: {venue}.
+
+{dress}
+
+Should you be unable to attend, we should be grateful to hear so before {deadline}, on your personal page (the link and QR code below) or at {reply_contact}.""",
+        "ru": """{hosts_request} церемонию «{ceremony}», которая состоится {when}. Место проведения: {venue}.
+
+{dress}
+
+Если Вы не сможете присутствовать, просим сообщить об этом до {deadline} на Вашей персональной странице (ссылка и QR-код ниже) или по контактам: {reply_contact}.""",
+    },
+    "pm": {
+        "nl": """{hosts_request} de {ceremony}, die plaatsvindt op {when}. Plaats: {venue}.
+
+{dress}
+
+Deze brief bevestigt de uitnodiging zoals telefonisch afgesproken. Wilt u de leden van uw delegatie vóór {deadline} noemen via uw persoonlijke pagina (de link en QR-code hieronder) of via {reply_contact}?""",
+        "en": """{hosts_request} the {ceremony}, to be held on {when}. Venue: {venue}.
+
+{dress}
+
+This letter confirms the invitation as agreed by telephone. Would you kindly name the members of your delegation before {deadline} on your personal page (the link and QR code below) or to {reply_contact}?""",
+        "ru": """{hosts_request} церемонию «{ceremony}», которая состоится {when}. Место проведения: {venue}.
+
+{dress}
+
+Настоящее письмо подтверждает приглашение, согласованное по телефону. Просим указать членов Вашей делегации до {deadline} на Вашей персональной странице (ссылка и QR-код ниже) или по контактам: {reply_contact}.""",
+    },
+}
+
+
+def letter_body_key(kind: str, language: str) -> str:
+    """The setting that holds staff's own letter body for an invitation kind and language."""
+    return f"letter_body_{kind}_{language}"
+
+
+def letter_body(session: DbSession, kind: str, language: str) -> str:
+    """Staff's letter body for this invitation kind and language, else the built-in one."""
+    lang = language if language in LANGUAGES else "en"
+    kind = kind if kind in LETTER_BODIES else "rsvp"
+    own = session.get(Setting, letter_body_key(kind, lang))
+    if own is not None and own.value.strip():
+        return own.value
+    return LETTER_BODIES[kind][lang]
+
+
+LETTER_BODY_MAX = 5000
+
+
+def save_letter_body(session: DbSession, kind: str, language: str, body: str) -> None:
+    """Staff's own letter body for an invitation kind and language. Raises ValueError
+    (its message for staff) for an unknown placeholder, which would print as written."""
+    if kind not in LETTER_BODIES or language not in LANGUAGES:
+        raise ValueError(_l("Choose Dutch, English or Russian."))
+    unknown = unknown_placeholders(body)
+    if unknown:
+        raise ValueError(
+            _l(
+                "Unknown placeholder: %(names)s. Use only the ones listed.",
+                names=", ".join("{" + name + "}" for name in unknown),
+            )
+        )
+    key = letter_body_key(kind, language)
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=body))
+    else:
+        row.value = body
+    session.flush()
+
+
+def reset_letter_body(session: DbSession, kind: str, language: str) -> None:
+    """Back to the built-in letter body."""
+    row = session.get(Setting, letter_body_key(kind, language))
+    if row is not None:
+        session.delete(row)

@@ -22,7 +22,8 @@ from app.ceremonies.forms import VersionedActionForm
 from app.ceremonies.models import Ceremony, HostTemplate
 from app.extensions import db
 from app.i18n import current_language
-from app.invitations.models import Invitation
+from app.invitations.forms import KIND_LABELS as INVITATION_KIND_LABELS
+from app.invitations.models import Invitation, InvitationKind
 from app.invitations.services import Actor, personal_url
 from app.invitations.tokens import current_token
 from app.mail import bp
@@ -35,6 +36,7 @@ from app.mail.forms import (
     STATUS_LABELS,
     CalendarReplyForm,
     ConfirmReplyForm,
+    LetterBodyForm,
     MailSettingsForm,
     MessageTextForm,
     TextForm,
@@ -73,7 +75,15 @@ from app.mail.services import (
     save_text,
     withdraw,
 )
-from app.mail.texts import LANGUAGES, PLACEHOLDERS, text_for
+from app.mail.texts import (
+    LANGUAGES,
+    LETTER_BODIES,
+    PLACEHOLDERS,
+    letter_body,
+    reset_letter_body,
+    save_letter_body,
+    text_for,
+)
 from app.types import local_today
 from app.views import commit, edition_or_404, flash_saved, form_error, parse_version
 
@@ -389,7 +399,14 @@ def texts() -> str:
     rows = [
         (kind, lang, text_for(db.session, kind, lang)) for kind in MessageKind for lang in LANGUAGES
     ]
-    return render_template("mail/texts.html", rows=rows, kind_labels=KIND_LABELS)
+    letter_rows = [(kind, lang) for kind in LETTER_BODIES for lang in LANGUAGES]
+    return render_template(
+        "mail/texts.html",
+        rows=rows,
+        kind_labels=KIND_LABELS,
+        letter_rows=letter_rows,
+        invitation_kind_labels={k.value: v for k, v in INVITATION_KIND_LABELS.items()},
+    )
 
 
 @bp.route("/mail/texts/<kind>/<lang>", methods=["GET", "POST"])
@@ -643,3 +660,53 @@ def confirm_calendar_reply(invitation_id: int) -> Response | tuple[str, int]:
         return _stale(invitation.ceremony)
     flash_saved(_("The calendar reply was applied."))
     return redirect(url_for("invitations.invitation", invitation_id=invitation_id))
+
+
+# --- the invitation letter's body ----------------------------------------------------
+
+
+def _letter_kind(invitation_kind: str, lang: str) -> str:
+    if invitation_kind not in LETTER_BODIES or lang not in LANGUAGES:
+        abort(404)
+    return invitation_kind
+
+
+@bp.route("/mail/letter-texts/<invitation_kind>/<lang>", methods=["GET", "POST"])
+@planner_required
+def edit_letter_body(invitation_kind: str, lang: str) -> str | Response | tuple[str, int]:
+    """Staff's own body of the invitation letter for an invitation kind and language."""
+    kind = _letter_kind(invitation_kind, lang)
+    form = LetterBodyForm()
+    if request.method == "GET":
+        form.body.data = letter_body(db.session, kind, lang)
+    elif form.validate_on_submit():
+        try:
+            save_letter_body(db.session, kind, lang, form.body.data or "")
+        except ValueError as error:
+            db.session.rollback()
+            form_error(form, "body", error.args[0])
+        else:
+            db.session.commit()
+            flash_saved(_("Saved."))
+            return redirect(url_for("mail.texts"))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "mail/letter_body_edit.html",
+        form=form,
+        kind=kind,
+        lang=lang,
+        kind_label=INVITATION_KIND_LABELS[InvitationKind(kind)],
+        placeholders=PLACEHOLDERS,
+    ), status
+
+
+@bp.post("/mail/letter-texts/<invitation_kind>/<lang>/reset")
+@planner_required
+def reset_letter(invitation_kind: str, lang: str) -> Response:
+    kind = _letter_kind(invitation_kind, lang)
+    if not VersionedActionForm().validate_on_submit():
+        abort(400)
+    reset_letter_body(db.session, kind, lang)
+    db.session.commit()
+    flash_saved(_("Back to the built-in text."))
+    return redirect(url_for("mail.texts"))

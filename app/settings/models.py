@@ -14,4 +14,5 @@ class Setting(Base):
     __tablename__ = "setting"
 
     key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
-    value: Mapped[str] = mapped_column(sa.String(500))
+    # Text: a letter body per invitation kind and language is a setting too.
+    value: Mapped[str] = mapped_column(sa.Text)
