@@ -1017,10 +1017,19 @@ def demo_approver(session: DbSession) -> User | None:
 DEMO_DRESS = {"nl": "Donker kostuum", "en": "Dark suit", "ru": "Тёмный костюм"}
 
 
+DEMO_HOST_NAMES = {"Mayor": "Marieke van Doorn", "Director": "Anna Kuipers"}
+
+
 def _guest_texts(ceremony: Ceremony) -> None:
     """The series' hosts and the dress line, where staff have set none."""
     if not ceremony.hosts and ceremony.series is not None:
         ceremony.hosts = hosts_from_templates(ceremony.series.default_hosts or [])
+    # The seed leaves hosts' names to staff; the demo's letters are signed by its people.
+    for host in ceremony.hosts:
+        if not host.name:
+            host.name = next(
+                (name for word, name in DEMO_HOST_NAMES.items() if word in host.function_en), ""
+            )
     if not any(getattr(ceremony, f"dress_code_{lang}") for lang in DEMO_DRESS):
         for lang, dress in DEMO_DRESS.items():
             setattr(ceremony, f"dress_code_{lang}", dress)
