@@ -493,6 +493,11 @@ MATRIX: dict[str, Entry] = {
         lambda w: f"/staff/invitations/{w.invitation_id}/letter.pdf",
         get=READ,
     ),
+    "/staff/ceremonies/<slug>/labels.pdf": Entry(
+        "documents.envelope_labels",
+        lambda w: f"/staff/ceremonies/{w.slug}/labels.pdf",
+        get=READ,
+    ),
     "/staff/ceremonies/<slug>/letters": Entry(
         "documents.letters",
         lambda w: f"/staff/ceremonies/{w.slug}/letters",
@@ -551,6 +556,7 @@ MATRIX: dict[str, Entry] = {
             "flag_4_may_from": "sunrise",
             "programme_paper": "a4",
             "require_totp": "no",
+            "seated_minutes": "15",
         },
     ),
 }
@@ -990,6 +996,18 @@ MATRIX.update(
             get=EDIT_GET,
             post=EDIT_POST,
             data=lambda w: {"subject": "Uitnodiging: {ceremony}", "body": "Geachte {addressee},"},
+        ),
+        "/staff/mail/letter-texts/<invitation_kind>/<lang>": Entry(
+            "mail.edit_letter_body",
+            lambda w: "/staff/mail/letter-texts/rsvp/nl",
+            get=EDIT_GET,
+            post=EDIT_POST,
+            data=lambda w: {"body": "{hosts_request} de {ceremony} op {when}."},
+        ),
+        "/staff/mail/letter-texts/<invitation_kind>/<lang>/reset": Entry(
+            "mail.reset_letter",
+            lambda w: "/staff/mail/letter-texts/rsvp/nl/reset",
+            post=ANSWERED,  # there was no own text to remove
         ),
         "/staff/mail/texts/<kind>/<lang>/reset": Entry(
             "mail.reset",
