@@ -1519,7 +1519,12 @@ def test_settings_refuse_an_invalid_choice(admin: FlaskClient, guard: Guard, val
 def test_settings_save(admin: FlaskClient) -> None:
     response = admin.post(
         "/staff/settings",
-        data={"flag_4_may_from": "sunrise", "programme_paper": "a5", "require_totp": "no"},
+        data={
+            "flag_4_may_from": "sunrise",
+            "programme_paper": "a5",
+            "require_totp": "no",
+            "seated_minutes": "15",
+        },
     )
     assert response.status_code == 302
     db.session.rollback()
